@@ -1,0 +1,462 @@
+#include "station/config/config.hpp"
+
+#include <toml++/toml.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/url/parse.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "packbench/drivers/endpoint.hpp"
+#include "packbench/drivers/printer.hpp"
+#include "packbench/drivers/scanner.hpp"
+
+namespace packbench::station {
+
+std::string ConfigProblem::to_string() const {
+  std::string out = file;
+  if (line > 0) {
+    out += ":" + std::to_string(line);
+    if (column > 0) {
+      out += ":" + std::to_string(column);
+    }
+  }
+  out += ": ";
+  if (!key.empty()) {
+    out += key + ": ";
+  }
+  return out + message;
+}
+
+namespace {
+
+std::string_view type_name(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a floating-point number";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::table:
+      return "a table";
+    default:
+      return "a date or time";
+  }
+}
+
+std::string host_name() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') {
+    return "station";
+  }
+  return buf;
+}
+
+// Station, site and device names end up in event sources, topics, file names and log lines.
+bool is_plain_name(std::string_view s) {
+  if (s.empty() || s.size() > 64) {
+    return false;
+  }
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
+  });
+}
+
+class Reader {
+ public:
+  Reader(LoadedConfig& out, std::filesystem::path base_dir)
+      : out_(out), cfg_(out.config), base_(std::move(base_dir)) {}
+
+  void read(const toml::table& root) {
+    unknown_keys(root, "", {"station", "ui", "orders", "scanner", "printer", "sync", "log"});
+    if (const auto* t = table(root, "station")) {
+      unknown_keys(*t, "station", {"id", "site", "state_dir"});
+      string(*t, "station", "id", cfg_.station.id);
+      string(*t, "station", "site", cfg_.station.site);
+      path(*t, "station", "state_dir", cfg_.station.state_dir);
+    }
+    if (const auto* t = table(root, "ui")) {
+      unknown_keys(*t, "ui", {"listen"});
+      string(*t, "ui", "listen", cfg_.ui.listen);
+    }
+    if (const auto* t = table(root, "orders")) {
+      unknown_keys(*t, "orders", {"file"});
+      path(*t, "orders", "file", cfg_.orders.file);
+    }
+    for_each_table(root, "scanner", [&](const toml::table& t, const std::string& p) {
+      ScannerConfig s;
+      unknown_keys(t, p, {"name", "type", "address"});
+      string(t, p, "name", s.name);
+      string(t, p, "type", s.type);
+      string(t, p, "address", s.address);
+      cfg_.scanners.push_back(std::move(s));
+    });
+    for_each_table(root, "printer", [&](const toml::table& t, const std::string& p) {
+      PrinterConfig pr;
+      unknown_keys(t, p, {"name", "type", "address", "directory", "dpi", "roles", "timeout_ms"});
+      string(t, p, "name", pr.name);
+      string(t, p, "type", pr.type);
+      string(t, p, "address", pr.address);
+      path(t, p, "directory", pr.directory);
+      integer(t, p, "dpi", 1, 10000, pr.dpi);
+      string_list(t, p, "roles", pr.roles);
+      millis(t, p, "timeout_ms", pr.timeout);
+      cfg_.printers.push_back(std::move(pr));
+    });
+    if (const auto* t = table(root, "sync")) {
+      unknown_keys(*t, "sync",
+                   {"url", "timeout_ms", "retry_base_ms", "retry_cap_ms", "batch_max_events",
+                    "batch_max_bytes"});
+      string(*t, "sync", "url", cfg_.sync.url);
+      millis(*t, "sync", "timeout_ms", cfg_.sync.timeout);
+      millis(*t, "sync", "retry_base_ms", cfg_.sync.retry_base);
+      millis(*t, "sync", "retry_cap_ms", cfg_.sync.retry_cap);
+      integer(*t, "sync", "batch_max_events", 1, 100000, cfg_.sync.batch_max_events);
+      integer(*t, "sync", "batch_max_bytes", 1024, 64 << 20, cfg_.sync.batch_max_bytes);
+    }
+    if (const auto* t = table(root, "log")) {
+      unknown_keys(*t, "log", {"level"});
+      string(*t, "log", "level", cfg_.log.level);
+    }
+  }
+
+ private:
+  static std::string join(const std::string& prefix, std::string_view key) {
+    return prefix.empty() ? std::string(key) : prefix + "." + std::string(key);
+  }
+
+  void problem(const toml::source_region& where, std::string key, std::string message) {
+    out_.problems.push_back({cfg_.source_name, static_cast<int>(where.begin.line),
+                             static_cast<int>(where.begin.column), std::move(key),
+                             std::move(message)});
+  }
+
+  void note(const std::string& key, const toml::source_region& where) {
+    cfg_.positions[key] = {static_cast<int>(where.begin.line),
+                           static_cast<int>(where.begin.column)};
+  }
+
+  void unknown_keys(const toml::table& t, const std::string& prefix,
+                    std::initializer_list<std::string_view> allowed) {
+    for (auto&& [k, v] : t) {
+      if (std::find(allowed.begin(), allowed.end(), k.str()) == allowed.end()) {
+        std::string known;
+        for (auto a : allowed) {
+          known += (known.empty() ? "" : ", ") + std::string(a);
+        }
+        problem(k.source(), join(prefix, k.str()), "unknown key (known here: " + known + ")");
+      }
+    }
+  }
+
+  const toml::table* table(const toml::table& root, std::string_view key) {
+    const toml::node* n = root.get(key);
+    if (!n) {
+      return nullptr;
+    }
+    note(std::string(key), n->source());
+    if (!n->is_table()) {
+      problem(n->source(), std::string(key),
+              "must be a table ([" + std::string(key) + "]), not " + std::string(type_name(*n)));
+      return nullptr;
+    }
+    return n->as_table();
+  }
+
+  template <class Fn>
+  void for_each_table(const toml::table& root, std::string_view key, Fn&& fn) {
+    const toml::node* n = root.get(key);
+    if (!n) {
+      return;
+    }
+    const auto* arr = n->as_array();
+    if (!arr) {
+      problem(n->source(), std::string(key),
+              "must be an array of tables ([[" + std::string(key) + "]])");
+      return;
+    }
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      const std::string p = std::string(key) + "[" + std::to_string(i) + "]";
+      const toml::node& item = (*arr)[i];
+      note(p, item.source());
+      if (!item.is_table()) {
+        problem(item.source(), p, "must be a table");
+        continue;
+      }
+      fn(*item.as_table(), p);
+    }
+  }
+
+  bool string(const toml::table& t, const std::string& prefix, std::string_view key,
+              std::string& dst) {
+    const toml::node* n = t.get(key);
+    if (!n) {
+      return false;
+    }
+    const std::string k = join(prefix, key);
+    note(k, n->source());
+    if (!n->is_string()) {
+      problem(n->source(), k, "must be a string, not " + std::string(type_name(*n)));
+      return false;
+    }
+    dst = n->as_string()->get();
+    return true;
+  }
+
+  void path(const toml::table& t, const std::string& prefix, std::string_view key,
+            std::filesystem::path& dst) {
+    std::string s;
+    if (string(t, prefix, key, s)) {
+      if (s.empty()) {
+        problem(t.get(key)->source(), join(prefix, key), "must not be empty");
+        return;
+      }
+      std::filesystem::path p(s);
+      dst = p.is_absolute() ? p : (base_ / p).lexically_normal();
+    }
+  }
+
+  template <class Int>
+  void integer(const toml::table& t, const std::string& prefix, std::string_view key,
+               std::int64_t min, std::int64_t max, Int& dst) {
+    const toml::node* n = t.get(key);
+    if (!n) {
+      return;
+    }
+    const std::string k = join(prefix, key);
+    note(k, n->source());
+    if (!n->is_integer()) {
+      problem(n->source(), k, "must be an integer, not " + std::string(type_name(*n)));
+      return;
+    }
+    const std::int64_t v = n->as_integer()->get();
+    if (v < min || v > max) {
+      problem(n->source(), k,
+              "must be from " + std::to_string(min) + " to " + std::to_string(max) + ", not " +
+                  std::to_string(v));
+      return;
+    }
+    dst = static_cast<Int>(v);
+  }
+
+  void millis(const toml::table& t, const std::string& prefix, std::string_view key,
+              std::chrono::milliseconds& dst) {
+    std::int64_t v = dst.count();
+    integer(t, prefix, key, 1, 24LL * 3600 * 1000, v);
+    dst = std::chrono::milliseconds(v);
+  }
+
+  void string_list(const toml::table& t, const std::string& prefix, std::string_view key,
+                   std::vector<std::string>& dst) {
+    const toml::node* n = t.get(key);
+    if (!n) {
+      return;
+    }
+    const std::string k = join(prefix, key);
+    note(k, n->source());
+    const auto* arr = n->as_array();
+    if (!arr) {
+      problem(n->source(), k, "must be an array of strings, not " + std::string(type_name(*n)));
+      return;
+    }
+    std::vector<std::string> values;
+    for (const auto& item : *arr) {
+      if (!item.is_string()) {
+        problem(item.source(), k, "must hold only strings, not " + std::string(type_name(item)));
+        return;
+      }
+      values.push_back(item.as_string()->get());
+    }
+    dst = std::move(values);
+  }
+
+  LoadedConfig& out_;
+  Config& cfg_;
+  std::filesystem::path base_;
+};
+
+}  // namespace
+
+std::vector<ConfigProblem> Config::validate() const {
+  std::vector<ConfigProblem> out;
+  auto at = [&](const std::string& key, std::string message, const std::string& fallback = "") {
+    auto it = positions.find(key);
+    if (it == positions.end() && !fallback.empty()) {
+      it = positions.find(fallback);
+    }
+    ConfigProblem p{source_name, 0, 0, key, std::move(message)};
+    if (it != positions.end()) {
+      p.line = it->second.first;
+      p.column = it->second.second;
+    }
+    out.push_back(std::move(p));
+  };
+  auto endpoint = [&](const std::string& key, const std::string& value,
+                      const std::string& fallback) {
+    std::string why;
+    if (!drivers::parse_endpoint(value, &why)) {
+      at(key, "'" + value + "' is not a usable address: " + why, fallback);
+    }
+  };
+
+  if (!is_plain_name(station.id)) {
+    at("station.id", "'" + station.id + "' must be 1 to 64 letters, digits, '-', '_' or '.'",
+       "station");
+  }
+  if (!is_plain_name(station.site)) {
+    at("station.site", "'" + station.site + "' must be 1 to 64 letters, digits, '-', '_' or '.'",
+       "station");
+  }
+  endpoint("ui.listen", ui.listen, "ui");
+  if (!orders.file.empty() && !std::filesystem::is_regular_file(orders.file)) {
+    at("orders.file", "no such file: " + orders.file.string());
+  }
+
+  std::map<std::string, std::string> names;  // device name -> key where it was first used
+  auto device_name = [&](const std::string& prefix, const std::string& name) {
+    const std::string key = prefix + ".name";
+    if (name.empty()) {
+      at(key, "every device needs a name", prefix);
+      return;
+    }
+    if (!is_plain_name(name)) {
+      at(key, "'" + name + "' must be 1 to 64 letters, digits, '-', '_' or '.'", prefix);
+    }
+    auto [it, inserted] = names.emplace(name, prefix);
+    if (!inserted) {
+      at(key, "duplicate device name '" + name + "' (already used by " + it->second + ")", prefix);
+    }
+  };
+
+  for (std::size_t i = 0; i < scanners.size(); ++i) {
+    const auto& s = scanners[i];
+    const std::string p = "scanner[" + std::to_string(i) + "]";
+    device_name(p, s.name);
+    if (s.type.empty()) {
+      at(p + ".type", "missing; one of: tcp-listen", p);
+    } else if (!drivers::is_known_scanner_type(s.type)) {
+      at(p + ".type", "unknown scanner type '" + s.type + "' (known: tcp-listen)", p);
+    } else if (s.address.empty()) {
+      at(p + ".address", "a " + s.type + " scanner needs an address (host:port)", p);
+    } else {
+      endpoint(p + ".address", s.address, p);
+    }
+  }
+
+  std::set<std::string> served;
+  for (std::size_t i = 0; i < printers.size(); ++i) {
+    const auto& pr = printers[i];
+    const std::string p = "printer[" + std::to_string(i) + "]";
+    device_name(p, pr.name);
+    if (pr.type.empty()) {
+      at(p + ".type", "missing; one of: zpl-tcp, file", p);
+    } else if (!drivers::is_known_printer_type(pr.type)) {
+      at(p + ".type", "unknown printer type '" + pr.type + "' (known: zpl-tcp, file)", p);
+    } else if (pr.type == "zpl-tcp") {
+      if (pr.address.empty()) {
+        at(p + ".address", "a zpl-tcp printer needs an address (host:port)", p);
+      } else {
+        endpoint(p + ".address", pr.address, p);
+      }
+    }
+    if (pr.dpi != 203 && pr.dpi != 300 && pr.dpi != 600) {
+      at(p + ".dpi", "must be 203, 300 or 600, not " + std::to_string(pr.dpi), p);
+    }
+    if (pr.roles.empty()) {
+      at(p + ".roles", "a printer needs at least one role", p);
+    }
+    const auto& known = known_print_roles();
+    for (const auto& role : pr.roles) {
+      if (std::find(known.begin(), known.end(), role) == known.end()) {
+        at(p + ".roles",
+           "unknown role '" + role +
+               "' (known: shipping-label, insert, discount-card, packing-slip)",
+           p);
+      } else {
+        served.insert(role);
+      }
+    }
+  }
+  if (!served.count("shipping-label")) {
+    at("printer",
+       printers.empty() ? "no printer is configured; the station needs one with the role "
+                          "'shipping-label'"
+                        : "no printer serves the role 'shipping-label', which every order needs",
+       "printer[0]");
+  }
+
+  if (!sync.url.empty()) {
+    auto parsed = boost::urls::parse_absolute_uri(sync.url);
+    if (!parsed) {
+      at("sync.url", "'" + sync.url + "' is not a URL: " + parsed.error().message());
+    } else if (parsed->scheme() != "http") {
+      at("sync.url", "scheme '" + std::string(parsed->scheme()) +
+                         "' is not supported; use http:// (TLS arrives with the sync transport)");
+    } else if (parsed->host().empty()) {
+      at("sync.url", "'" + sync.url + "' has no host");
+    }
+  }
+  if (sync.retry_cap < sync.retry_base) {
+    at("sync.retry_cap_ms", "must not be below sync.retry_base_ms", "sync");
+  }
+  static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error"};
+  if (!levels.count(log.level)) {
+    at("log.level", "'" + log.level + "' is not one of trace, debug, info, warn, error", "log");
+  }
+  return out;
+}
+
+LoadedConfig load_config_text(std::string_view text, const std::string& source_name,
+                              const std::filesystem::path& base_dir) {
+  LoadedConfig out;
+  out.config.source_name = source_name;
+  out.config.station.id = host_name();
+  try {
+    const toml::table root = toml::parse(text, source_name);
+    Reader(out, base_dir).read(root);
+  } catch (const toml::parse_error& e) {
+    out.problems.push_back({source_name, static_cast<int>(e.source().begin.line),
+                            static_cast<int>(e.source().begin.column), "",
+                            std::string(e.description())});
+    return out;
+  }
+  if (const char* dir = std::getenv("PACKBENCH_STATE_DIR"); dir && *dir) {
+    out.config.station.state_dir = std::filesystem::absolute(dir).lexically_normal();
+  } else if (out.config.station.state_dir.is_relative()) {
+    out.config.station.state_dir = (base_dir / out.config.station.state_dir).lexically_normal();
+  }
+  for (auto& p : out.config.printers) {
+    if (p.type == "file" && p.directory.empty()) {
+      p.directory = out.config.station.state_dir / "prints";
+    }
+  }
+  auto semantic = out.config.validate();
+  out.problems.insert(out.problems.end(), semantic.begin(), semantic.end());
+  std::stable_sort(out.problems.begin(), out.problems.end(),
+                   [](const ConfigProblem& a, const ConfigProblem& b) { return a.line < b.line; });
+  return out;
+}
+
+LoadedConfig load_config_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    LoadedConfig out;
+    out.problems.push_back({path.string(), 0, 0, "", "cannot read the file"});
+    return out;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  const auto base = std::filesystem::absolute(path).parent_path();
+  return load_config_text(text.str(), path.string(), base);
+}
+
+}  // namespace packbench::station

@@ -1,0 +1,100 @@
+// The station's configuration: one TOML file read into one typed struct with defaults.
+//
+// Loading never stops at the first problem: every problem in the file is collected, each with
+// the file, line and key it concerns, so that IT fixes a file in one pass.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace packbench::station {
+
+struct ConfigProblem {
+  std::string file;
+  int line = 0;  // 0 when the problem is about something missing from the file
+  int column = 0;
+  std::string key;  // "printer[1].address"
+  std::string message;
+
+  std::string to_string() const;  // "station.toml:12:11: printer[1].address: ..."
+};
+
+struct ScannerConfig {
+  std::string name;
+  std::string type;
+  std::string address;
+};
+
+struct PrinterConfig {
+  std::string name;
+  std::string type;
+  std::string address;              // zpl-tcp
+  std::filesystem::path directory;  // file; default <state_dir>/prints
+  int dpi = 203;
+  std::vector<std::string> roles{"shipping-label"};
+  std::chrono::milliseconds timeout{10000};
+};
+
+struct SyncConfig {
+  std::string url;  // empty: events stay in the outbox until a URL is configured
+  std::chrono::milliseconds timeout{10000};
+  std::chrono::milliseconds retry_base{1000};
+  std::chrono::milliseconds retry_cap{300000};
+  int batch_max_events = 100;
+  int batch_max_bytes = 1 << 20;
+};
+
+struct Config {
+  struct {
+    std::string id;  // default: the host name
+    std::string site = "default";
+    std::filesystem::path state_dir = "/var/lib/packbench";
+  } station;
+  struct {
+    std::string listen = "127.0.0.1:8080";
+  } ui;
+  struct {
+    std::filesystem::path file;  // optional
+  } orders;
+  std::vector<ScannerConfig> scanners;
+  std::vector<PrinterConfig> printers;
+  SyncConfig sync;
+  struct {
+    std::string level = "info";
+  } log;
+
+  // Where each key was read from, by its path ("printer[1].address"), for validate().
+  std::string source_name;
+  std::map<std::string, std::pair<int, int>> positions;
+
+  std::filesystem::path database_path() const { return station.state_dir / "station.db"; }
+
+  // Semantic checks over the whole configuration: addresses, names, roles, files.
+  std::vector<ConfigProblem> validate() const;
+};
+
+// Every role the station prints, and the one it needs on every order.
+inline const std::vector<std::string>& known_print_roles() {
+  static const std::vector<std::string> roles{"shipping-label", "insert", "discount-card",
+                                              "packing-slip"};
+  return roles;
+}
+
+struct LoadedConfig {
+  Config config;
+  std::vector<ConfigProblem> problems;  // parse and validation problems together
+  bool ok() const { return problems.empty(); }
+};
+
+// Reads and validates a configuration. Relative paths in it are taken from `base_dir` (the
+// file's own folder for load_config_file). PACKBENCH_STATE_DIR, when set, replaces
+// station.state_dir.
+LoadedConfig load_config_text(std::string_view text, const std::string& source_name,
+                              const std::filesystem::path& base_dir);
+LoadedConfig load_config_file(const std::filesystem::path& path);
+
+}  // namespace packbench::station

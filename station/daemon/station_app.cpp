@@ -1,0 +1,280 @@
+#include "station/daemon/station_app.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/json/serialize.hpp>
+#include <fstream>
+#include <sstream>
+
+#include "station/common/clock.hpp"
+
+namespace packbench::station {
+
+namespace json = boost::json;
+namespace http = boost::beast::http;
+
+StationApp::StationApp(boost::asio::io_context& io, Config config)
+    : io_(io), config_(std::move(config)) {}
+
+StationApp::~StationApp() {
+  stop();
+}
+
+void StationApp::add_startup_orders(std::string json, std::string source) {
+  startup_orders_.emplace_back(std::move(json), std::move(source));
+}
+
+Result<void> StationApp::import_orders(const std::string& text, const std::string& source) {
+  auto parsed = parse_orders_json(text);
+  for (const auto& p : parsed.problems) {
+    spdlog::error("orders from {}: {} (order not loaded)", source, p.to_string());
+  }
+  auto report = orders_->import(parsed.orders, source);
+  if (!report) {
+    return Error{"cannot store the orders from " + source + ": " + report.error().message};
+  }
+  for (const auto& k : report->kept) {
+    spdlog::warn("orders from {}: {}", source, k);
+  }
+  spdlog::info("orders from {}: {} added, {} updated, {} unchanged", source, report->added,
+               report->updated, report->unchanged);
+  return {};
+}
+
+Result<void> StationApp::start() {
+  spdlog::info("station {} at {} starting, state in {}", config_.station.id, config_.station.site,
+               config_.station.state_dir.string());
+  auto db = Database::open(config_.database_path());
+  if (!db) {
+    return db.error();
+  }
+  db_.emplace(std::move(*db));
+  orders_ = std::make_unique<OrderBook>(*db_);
+  outbox_ = std::make_unique<Outbox>(
+      *db_, "/stations/" + config_.station.site + "/" + config_.station.id);
+
+  if (!config_.orders.file.empty()) {
+    std::ifstream in(config_.orders.file, std::ios::binary);
+    if (!in) {
+      return Error{"cannot read the orders file " + config_.orders.file.string()};
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (auto r = import_orders(text.str(), config_.orders.file.filename().string()); !r) {
+      return r;
+    }
+  }
+  for (const auto& [text, source] : startup_orders_) {
+    if (auto r = import_orders(text, source); !r) {
+      return r;
+    }
+  }
+
+  std::vector<PrinterBinding> bindings;
+  int label_dpi = 203;
+  for (const auto& pc : config_.printers) {
+    drivers::PrinterOptions opts{pc.name, pc.type, pc.address, pc.directory, pc.timeout};
+    auto printer = drivers::make_printer(io_.get_executor(), opts);
+    if (!printer) {
+      return Error{printer.error().message};
+    }
+    if (auto a = (*printer)->activate(); !a) {
+      return Error{a.error().message};
+    }
+    bindings.push_back({printer->get(), pc.roles});
+    printers_.push_back(std::move(*printer));
+  }
+  // The label's dpi comes from the first printer that serves shipping labels.
+  for (const auto& pc : config_.printers) {
+    if (std::find(pc.roles.begin(), pc.roles.end(), "shipping-label") != pc.roles.end()) {
+      label_dpi = pc.dpi;
+      break;
+    }
+  }
+  prints_ = std::make_unique<PrintQueue>(io_.get_executor(), *db_, std::move(bindings));
+  pack_ = std::make_unique<PackSession>(*db_, *orders_, *outbox_, *prints_,
+                                        StationIdentity{config_.station.id, config_.station.site},
+                                        label_dpi);
+  if (auto r = pack_->restore(); !r) {
+    return r;
+  }
+  if (const auto& open = pack_->current()) {
+    spdlog::info("resuming order {}: {} of {} items scanned", open->order_id, open->scanned(),
+                 open->expected());
+  }
+  prints_->kick();
+
+  if (!config_.sync.url.empty()) {
+    transport_ = std::make_unique<WebhookTransport>(io_.get_executor(), *outbox_, config_.sync);
+    outbox_->set_on_commit([t = transport_.get()] { t->wake(); });
+    transport_->start();
+  } else {
+    spdlog::warn("no [sync] url: events stay in the outbox until one is configured");
+  }
+
+  http_ = std::make_unique<HttpServer>(io_.get_executor(),
+                                       [this](const HttpRequest& r) { return handle_http(r); });
+  if (auto r = http_->listen(config_.ui.listen); !r) {
+    return r;
+  }
+  spdlog::info("packer UI and health on http://{}/ (health: /healthz)", config_.ui.listen);
+
+  for (const auto& sc : config_.scanners) {
+    drivers::ScannerOptions opts{sc.name, sc.type, sc.address};
+    auto scanner = drivers::make_scanner(io_.get_executor(), opts);
+    if (!scanner) {
+      return Error{scanner.error().message};
+    }
+    if (auto a = (*scanner)->activate([this](drivers::Scan s) { on_scan(std::move(s)); }); !a) {
+      // One scanner that cannot start must not stop the bench: it shows as a fault.
+      spdlog::error("{}", a.error().message);
+    } else {
+      spdlog::info("scanner {} ({}) ready on {}", sc.name, sc.type, sc.address);
+    }
+    scanners_.push_back(std::move(*scanner));
+  }
+  return {};
+}
+
+void StationApp::stop() {
+  if (stopped_) {
+    return;
+  }
+  stopped_ = true;
+  for (auto& s : scanners_) {
+    s->deactivate();
+  }
+  if (http_) {
+    http_->stop();
+  }
+  if (transport_) {
+    transport_->stop();
+  }
+  if (prints_) {
+    prints_->stop();
+  }
+  for (auto& p : printers_) {
+    p->deactivate();
+  }
+}
+
+void StationApp::on_scan(drivers::Scan scan) {
+  if (stopped_) {
+    return;
+  }
+  auto outcome = pack_->handle(scan);
+  if (!outcome) {
+    // Nothing was recorded: the packer must see that the scan did not count.
+    spdlog::error("scan '{}' from {} not recorded: {}", scan.data, scan.scanner,
+                  outcome.error().message);
+    return;
+  }
+  const bool ok = is_accepted(outcome->verdict);
+  spdlog::log(ok ? spdlog::level::info : spdlog::level::warn, "scan '{}' from {}: {}: {}",
+              scan.data, scan.scanner, to_string(outcome->verdict), outcome->message);
+}
+
+json::object StationApp::health() {
+  json::object h;
+  bool degraded = false;
+  h["version"] = PACKBENCH_VERSION;
+  h["station"] = json::object{{"id", config_.station.id}, {"site", config_.station.site}};
+  h["uptime_s"] =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_)
+          .count();
+  json::array devices;
+  auto add_device = [&](const drivers::Device& d, std::string_view kind) {
+    const auto st = d.status();
+    if (st.state == drivers::DeviceState::offline || st.state == drivers::DeviceState::fault) {
+      degraded = true;
+    }
+    devices.push_back(json::object{{"name", d.name()},
+                                   {"kind", kind},
+                                   {"type", d.type()},
+                                   {"state", drivers::to_string(st.state)},
+                                   {"detail", st.detail}});
+  };
+  for (const auto& s : scanners_) {
+    add_device(*s, "scanner");
+  }
+  for (const auto& p : printers_) {
+    add_device(*p, "printer");
+  }
+  h["devices"] = std::move(devices);
+
+  json::object outbox;
+  if (auto d = outbox_->depth()) {
+    outbox["depth"] = d->events;
+    outbox["bytes"] = d->bytes;
+    outbox["oldest"] = d->oldest_created_at ? json::value(*d->oldest_created_at) : json::value();
+  } else {
+    degraded = true;
+    outbox["error"] = d.error().message;
+  }
+  h["outbox"] = std::move(outbox);
+
+  json::object sync;
+  sync["url"] = config_.sync.url;
+  json::value online;
+  if (transport_) {
+    const auto& st = transport_->status();
+    if (st.online) {
+      online = *st.online;
+    }
+    sync["last_error"] = st.last_error;
+    sync["last_success"] = st.last_success;
+    sync["sent"] = st.sent;
+  }
+  sync["online"] = online;
+  h["sync"] = std::move(sync);
+  h["online"] = online;
+  h["prints_pending"] = prints_->pending_count();
+
+  json::object pack;
+  if (const auto& open = pack_->current()) {
+    pack["order"] = open->order_id;
+    pack["scanned"] = open->scanned();
+    pack["expected"] = open->expected();
+    json::array lines;
+    for (const auto& l : open->lines) {
+      lines.push_back(
+          json::object{{"sku", l.sku}, {"name", l.name}, {"scanned", l.scanned}, {"qty", l.qty}});
+    }
+    pack["lines"] = std::move(lines);
+  } else {
+    pack["order"] = nullptr;
+  }
+  h["pack"] = std::move(pack);
+  h["status"] = degraded ? "degraded" : "ok";
+  return h;
+}
+
+HttpResponse StationApp::handle_http(const HttpRequest& req) {
+  const auto target = std::string(req.target());
+  const auto path = target.substr(0, target.find('?'));
+  if (req.method() != http::verb::get && req.method() != http::verb::head) {
+    auto res = make_response(req, http::status::method_not_allowed, "application/json",
+                             R"({"error":"method not allowed"})");
+    res.set(http::field::allow, "GET, HEAD");
+    return res;
+  }
+  if (path == "/healthz") {
+    return make_response(req, http::status::ok, "application/json",
+                         json::serialize(health()) + "\n");
+  }
+  if (path == "/") {
+    std::string page =
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Packbench "
+        "station " +
+        config_.station.id +
+        "</title></head><body style=\"font:24px sans-serif;margin:2em\"><h1>Packbench station " +
+        config_.station.id +
+        "</h1><p>Scan an order to begin.</p><p><a href=\"/healthz\">Station health "
+        "(JSON)</a></p></body></html>\n";
+    return make_response(req, http::status::ok, "text/html; charset=utf-8", std::move(page));
+  }
+  return make_response(req, http::status::not_found, "application/json",
+                       R"({"error":"not found"})");
+}
+
+}  // namespace packbench::station

@@ -1,0 +1,62 @@
+// The station, assembled: store, orders, devices, pack session, print queue, outbox and its
+// transport, and the HTTP listener, wired on one io_context.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/json/object.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "packbench/drivers/printer.hpp"
+#include "packbench/drivers/scanner.hpp"
+#include "station/config/config.hpp"
+#include "station/http/http_server.hpp"
+#include "station/orders/order_book.hpp"
+#include "station/outbox/outbox.hpp"
+#include "station/outbox/webhook_transport.hpp"
+#include "station/pack/pack_session.hpp"
+#include "station/print/print_queue.hpp"
+#include "station/store/store.hpp"
+
+namespace packbench::station {
+
+class StationApp {
+ public:
+  StationApp(boost::asio::io_context& io, Config config);
+  ~StationApp();
+
+  // Orders to load at start besides [orders] file: the embedded demo's sample orders.
+  void add_startup_orders(std::string json, std::string source);
+
+  Result<void> start();
+  // Stops taking scans and requests, then closes devices. Commits are synchronous on the
+  // control thread, so none is ever left half-done by a stop.
+  void stop();
+
+  boost::json::object health();
+  HttpResponse handle_http(const HttpRequest& req);
+
+ private:
+  Result<void> import_orders(const std::string& json, const std::string& source);
+  void on_scan(drivers::Scan scan);
+
+  boost::asio::io_context& io_;
+  Config config_;
+  std::vector<std::pair<std::string, std::string>> startup_orders_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+
+  std::optional<Database> db_;
+  std::unique_ptr<OrderBook> orders_;
+  std::unique_ptr<Outbox> outbox_;
+  std::vector<std::unique_ptr<drivers::Printer>> printers_;
+  std::vector<std::unique_ptr<drivers::Scanner>> scanners_;
+  std::unique_ptr<PrintQueue> prints_;
+  std::unique_ptr<PackSession> pack_;
+  std::unique_ptr<WebhookTransport> transport_;
+  std::unique_ptr<HttpServer> http_;
+  bool stopped_ = false;
+};
+
+}  // namespace packbench::station

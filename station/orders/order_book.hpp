@@ -1,0 +1,39 @@
+// The orders the station knows, cached in the store so that packing goes on offline.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "station/orders/order.hpp"
+#include "station/store/store.hpp"
+
+namespace packbench::station {
+
+enum class OrderStatus { ready, packing, packed, cancelled };
+std::string_view to_string(OrderStatus s);
+
+struct ImportReport {
+  int added = 0;
+  int updated = 0;
+  int unchanged = 0;
+  std::vector<std::string> kept;  // orders left as they were, with the reason
+};
+
+class OrderBook {
+ public:
+  explicit OrderBook(Database& db) : db_(db) {}
+
+  // Adds new orders and updates those not yet started. An order being packed or already packed
+  // is left as it is and reported in `kept`. All in one transaction.
+  Result<ImportReport> import(const std::vector<Order>& orders, const std::string& source);
+
+  // Inside a transaction:
+  std::optional<std::pair<Order, OrderStatus>> find(const std::string& id);
+  void set_status(const std::string& id, OrderStatus status);
+
+ private:
+  Database& db_;
+};
+
+}  // namespace packbench::station
