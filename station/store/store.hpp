@@ -134,7 +134,7 @@ class Database {
       } else {
         T value = fn();
         commit();
-        return value;
+        return Result<T>(boost::system::in_place_value, std::move(value));
       }
     } catch (const StoreError& e) {
       rollback();

@@ -1,0 +1,83 @@
+// tools/dev bench store: what a committed change costs with synchronous=FULL.
+//   floor:  a bare single-row INSERT in its own transaction, straight on the SQLite C API
+//   outbox: one CloudEvent written to the outbox through the store API, in its own transaction
+// Both run side by side on the same disk, interleaved, so that the ratio compares like with like.
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <boost/json/object.hpp>
+#include <chrono>
+#include <cstdio>
+#include <vector>
+
+#include "station/outbox/outbox.hpp"
+#include "support.hpp"
+
+namespace ps = packbench::station;
+namespace pt = packbench::testing;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int runs = argc > 1 ? std::atoi(argv[1]) : 2000;
+  pt::TempDir dir;
+  sqlite3* raw = nullptr;
+  sqlite3_open((dir / "floor.db").c_str(), &raw);
+  sqlite3_exec(raw,
+               "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+               "CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL) STRICT;",
+               nullptr, nullptr, nullptr);
+  sqlite3_stmt* insert = nullptr;
+  sqlite3_prepare_v2(raw, "INSERT INTO t (body) VALUES (?1)", -1, &insert, nullptr);
+
+  auto db = ps::Database::open(dir / "station.db");
+  if (!db) {
+    std::fprintf(stderr, "%s\n", db.error().message.c_str());
+    return 1;
+  }
+  ps::Outbox outbox(*db, "/stations/bench/pack-01");
+  const std::string body(300, 'x');
+
+  std::vector<double> floor_us;
+  std::vector<double> outbox_us;
+  for (int i = 0; i < runs; ++i) {
+    auto t0 = Clock::now();
+    sqlite3_exec(raw, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+    sqlite3_bind_text(insert, 1, body.data(), static_cast<int>(body.size()), SQLITE_STATIC);
+    sqlite3_step(insert);
+    sqlite3_reset(insert);
+    sqlite3_exec(raw, "COMMIT", nullptr, nullptr, nullptr);
+    auto t1 = Clock::now();
+    auto ok = db->write([&] {
+      outbox.enqueue({"com.packbench.bench.done.v1", "ORDER-" + std::to_string(i),
+                      boost::json::object{{"i", i}, {"pad", body.substr(0, 200)}}});
+    });
+    auto t2 = Clock::now();
+    if (!ok) {
+      std::fprintf(stderr, "%s\n", ok.error().message.c_str());
+      return 1;
+    }
+    floor_us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+    outbox_us.push_back(std::chrono::duration<double, std::micro>(t2 - t1).count());
+  }
+  sqlite3_finalize(insert);
+  sqlite3_close(raw);
+
+  const double f50 = percentile(floor_us, 0.5), f99 = percentile(floor_us, 0.99);
+  const double o50 = percentile(outbox_us, 0.5), o99 = percentile(outbox_us, 0.99);
+  std::printf("%d commits each, synchronous=FULL, WAL\n", runs);
+  std::printf("  bare SQLite insert+commit   p50 %8.1f us   p99 %8.1f us\n", f50, f99);
+  std::printf("  outbox enqueue+commit       p50 %8.1f us   p99 %8.1f us\n", o50, o99);
+  std::printf("BENCH store_commit floor_p50_us=%.1f floor_p99_us=%.1f\n", f50, f99);
+  std::printf("BENCH store_outbox_enqueue p50_us=%.1f p99_us=%.1f ratio_p50=%.2f ratio_p99=%.2f\n",
+              o50, o99, o50 / f50, o99 / f99);
+  return 0;
+}

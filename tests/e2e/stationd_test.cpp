@@ -1,0 +1,272 @@
+// The real stationd, as a process, against real loopback peers: a raw TCP printer that records
+// what it receives and an HTTP collector that records CloudEvents.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sqlite3.h>
+
+#include <boost/json/parse.hpp>
+#include <map>
+#include <set>
+
+#include "packbench/labels/zpl.hpp"
+#include "support.hpp"
+
+namespace pt = packbench::testing;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+const char* kOrders = R"({"orders": [
+  {"id": "E2E-1", "customer": {"name": "Ann ^XA~JA", "locale": "en"},
+   "lines": [{"sku": "TEA", "name": "Tea", "qty": 2, "barcodes": ["4901234567894"]}]},
+  {"id": "E2E-2", "customer": {"name": "山田 花子", "locale": "ja", "first_order": true},
+   "lines": [{"sku": "CUP", "qty": 1, "barcodes": ["4909876543214"]},
+             {"sku": "MAT", "qty": 2, "barcodes": ["4901234500020"]}]}
+]})";
+
+class StationdTest : public ::testing::Test {
+ protected:
+  pt::TempDir dir;
+  std::uint16_t scanner_port = pt::free_port();
+  std::uint16_t ui_port = pt::free_port();
+
+  std::string config(std::uint16_t printer_port, const std::string& sync_url) {
+    return "[station]\nid = \"pack-01\"\nsite = \"tokyo-dc1\"\nstate_dir = \"state\"\n"
+           "[ui]\nlisten = \"127.0.0.1:" +
+           std::to_string(ui_port) +
+           "\"\n"
+           "[orders]\nfile = \"orders.json\"\n"
+           "[[scanner]]\nname = \"hand\"\ntype = \"tcp-listen\"\naddress = \"127.0.0.1:" +
+           std::to_string(scanner_port) +
+           "\"\n"
+           "[[printer]]\nname = \"label\"\ntype = \"zpl-tcp\"\naddress = \"127.0.0.1:" +
+           std::to_string(printer_port) +
+           "\"\ndpi = 203\nroles = [\"shipping-label\"]\n"
+           "[sync]\nurl = \"" +
+           sync_url + "\"\nretry_base_ms = 50\nretry_cap_ms = 200\n";
+  }
+
+  std::unique_ptr<pt::Process> start(const std::string& name, pt::NotifySocket& notify,
+                                     std::map<std::string, std::string> env = {}) {
+    env["NOTIFY_SOCKET"] = notify.path().string();
+    auto p = std::make_unique<pt::Process>(
+        std::vector<std::string>{pt::stationd_path().string(), "--config",
+                                 (dir / "station.toml").string()},
+        env, dir.path(), name);
+    EXPECT_TRUE(notify.wait_for("READY=1")) << p->errors();
+    return p;
+  }
+
+  json::object health() {
+    auto r = pt::http_get(ui_port, "/healthz");
+    if (!r || r->first != 200) {
+      return {};
+    }
+    return json::parse(r->second).as_object();
+  }
+
+  bool wait_for_pack(const std::string& order, int scanned) {
+    return pt::wait_until([&] {
+      auto h = health();
+      if (h.empty() || !h.at("pack").at("order").is_string()) {
+        return false;
+      }
+      return h.at("pack").at("order").as_string() == order &&
+             h.at("pack").at("scanned").as_int64() == scanned;
+    });
+  }
+};
+
+int count_commands(const std::string& zpl, const std::string& name) {
+  int n = 0;
+  for (const auto& c : packbench::labels::zpl_tokenize(zpl)) {
+    n += c.name == name;
+  }
+  return n;
+}
+
+}  // namespace
+
+TEST_F(StationdTest, PacksAnOrderEndToEndAndSurvivesAKillMidOrder) {
+  pt::TcpRecorder printer;
+  pt::HttpCollector collector;
+  pt::write_file(dir / "orders.json", kOrders);
+  pt::write_file(dir / "station.toml", config(printer.port(), collector.url("/events")));
+  pt::NotifySocket notify(dir / "notify.sock");
+
+  auto stationd = start("stationd-1", notify);
+  ASSERT_TRUE(stationd->running()) << stationd->errors();
+  auto h = health();
+  ASSERT_FALSE(h.empty());
+  EXPECT_EQ(h.at("station").at("id").as_string(), "pack-01");
+  EXPECT_EQ(h.at("devices").as_array().size(), 2u);
+
+  // First order, through the scanner port: the order id, then its items.
+  ASSERT_TRUE(pt::tcp_send(scanner_port, "E2E-1\n4901234567894\n4901234567894\n"));
+  ASSERT_TRUE(printer.wait_for_jobs(1)) << stationd->errors();
+  ASSERT_TRUE(collector.wait_for_requests(1)) << stationd->errors();
+
+  const auto job = printer.jobs().at(0);
+  EXPECT_EQ(count_commands(job, "^XA"), 1);
+  EXPECT_EQ(count_commands(job, "^XZ"), 1);
+  EXPECT_EQ(job.rfind("^XA", 0), 0u);
+  EXPECT_NE(job.find("^FDE2E-1^FS"), std::string::npos);
+  EXPECT_EQ(count_commands(job, "~JA"), 0);
+
+  auto events = pt::cloudevents_in(collector.requests());
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].at("specversion").as_string(), "1.0");
+  EXPECT_EQ(events[0].at("type").as_string(), "com.packbench.order.packed.v1");
+  EXPECT_EQ(events[0].at("source").as_string(), "/stations/tokyo-dc1/pack-01");
+  EXPECT_EQ(events[0].at("subject").as_string(), "E2E-1");
+  const std::string first_id(events[0].at("id").as_string());
+
+  // Second order: two of its three items, then the station dies without warning.
+  ASSERT_TRUE(pt::tcp_send(scanner_port, "E2E-2\n4909876543214\n4901234500020\n"));
+  ASSERT_TRUE(wait_for_pack("E2E-2", 2)) << stationd->errors();
+  stationd->signal(SIGKILL);
+  ASSERT_EQ(stationd->wait(), 128 + SIGKILL);
+
+  auto again = start("stationd-2", notify);
+  ASSERT_TRUE(again->running()) << again->errors();
+  ASSERT_TRUE(wait_for_pack("E2E-2", 2)) << again->errors();
+  h = health();
+  EXPECT_EQ(h.at("pack").at("expected").as_int64(), 3);
+
+  // The last item completes it: one more label, one more event.
+  ASSERT_TRUE(pt::tcp_send(scanner_port, "4901234500020\n"));
+  ASSERT_TRUE(printer.wait_for_jobs(2)) << again->errors();
+  EXPECT_NE(printer.jobs().at(1).find("^FDE2E-2^FS"), std::string::npos);
+  ASSERT_TRUE(pt::wait_until([&] {
+    std::set<std::string> subjects;
+    for (const auto& e : pt::cloudevents_in(collector.requests())) {
+      subjects.insert(std::string(e.at("subject").as_string()));
+    }
+    return subjects.count("E2E-2") == 1;
+  }));
+
+  // Nothing committed was lost, and nothing arrived twice under two ids.
+  std::map<std::string, std::set<std::string>> ids_by_subject;
+  for (const auto& e : pt::cloudevents_in(collector.requests())) {
+    ids_by_subject[std::string(e.at("subject").as_string())].insert(
+        std::string(e.at("id").as_string()));
+  }
+  EXPECT_EQ(ids_by_subject.size(), 2u);
+  EXPECT_EQ(ids_by_subject["E2E-1"], std::set<std::string>{first_id});
+  EXPECT_EQ(ids_by_subject["E2E-2"].size(), 1u);
+  EXPECT_EQ(printer.jobs().size(), 2u);
+  ASSERT_TRUE(pt::wait_until([&] {
+    auto hh = health();
+    return !hh.empty() && hh.at("outbox").at("depth").as_int64() == 0;
+  }));
+
+  again->signal(SIGTERM);
+  EXPECT_EQ(again->wait(), 0) << again->errors();
+}
+
+TEST_F(StationdTest, KeepsPackingWhileTheBackOfficeIsDownAndDeliversLater) {
+  pt::TcpRecorder printer;
+  const auto collector_port = pt::free_port();
+  pt::write_file(dir / "orders.json", kOrders);
+  pt::write_file(
+      dir / "station.toml",
+      config(printer.port(), "http://127.0.0.1:" + std::to_string(collector_port) + "/events"));
+  pt::NotifySocket notify(dir / "notify.sock");
+  auto stationd = start("stationd", notify);
+
+  ASSERT_TRUE(pt::tcp_send(scanner_port, "E2E-1\n4901234567894\n4901234567894\n"));
+  ASSERT_TRUE(printer.wait_for_jobs(1)) << stationd->errors();
+  ASSERT_TRUE(pt::wait_until([&] {
+    auto h = health();
+    return !h.empty() && h.at("online").is_bool() && !h.at("online").as_bool() &&
+           h.at("outbox").at("depth").as_int64() == 1;
+  })) << stationd->errors();
+
+  pt::HttpCollector collector(collector_port);
+  ASSERT_TRUE(collector.wait_for_requests(1)) << stationd->errors();
+  const auto events = pt::cloudevents_in(collector.requests());
+  ASSERT_GE(events.size(), 1u);
+  EXPECT_EQ(events[0].at("subject").as_string(), "E2E-1");
+  ASSERT_TRUE(pt::wait_until([&] {
+    auto h = health();
+    return !h.empty() && h.at("online").is_bool() && h.at("online").as_bool();
+  }));
+}
+
+TEST_F(StationdTest, ADeadPrinterDoesNotBlockPackingAndTheLabelPrintsWhenItReturns) {
+  const auto printer_port = pt::free_port();
+  pt::HttpCollector collector;
+  pt::write_file(dir / "orders.json", kOrders);
+  pt::write_file(dir / "station.toml", config(printer_port, collector.url()));
+  pt::NotifySocket notify(dir / "notify.sock");
+  auto stationd = start("stationd", notify);
+
+  ASSERT_TRUE(pt::tcp_send(scanner_port, "E2E-1\n4901234567894\n4901234567894\n"));
+  // The order is packed and reported although the printer is unreachable.
+  ASSERT_TRUE(collector.wait_for_requests(1)) << stationd->errors();
+  ASSERT_TRUE(pt::wait_until([&] {
+    auto h = health();
+    if (h.empty()) {
+      return false;
+    }
+    for (const auto& d : h.at("devices").as_array()) {
+      if (d.at("name").as_string() == "label") {
+        return d.at("state").as_string() == "offline" && h.at("prints_pending").as_int64() == 1;
+      }
+    }
+    return false;
+  })) << stationd->errors();
+
+  pt::TcpRecorder printer(printer_port);  // the printer is switched back on
+  ASSERT_TRUE(printer.wait_for_jobs(1)) << stationd->errors();
+  EXPECT_NE(printer.jobs().at(0).find("^FDE2E-1^FS"), std::string::npos);
+}
+
+TEST_F(StationdTest, SendsWatchdogPingsWhenSystemdAsks) {
+  pt::TcpRecorder printer;
+  pt::write_file(dir / "orders.json", kOrders);
+  pt::write_file(dir / "station.toml", config(printer.port(), "http://127.0.0.1:9/events"));
+  pt::NotifySocket notify(dir / "notify.sock");
+  auto stationd = start("stationd", notify, {{"WATCHDOG_USEC", "200000"}});
+  EXPECT_TRUE(notify.wait_for("WATCHDOG=1")) << stationd->errors();
+  EXPECT_TRUE(notify.wait_for("WATCHDOG=1")) << stationd->errors();
+  stationd->signal(SIGINT);
+  EXPECT_TRUE(notify.wait_for("STOPPING=1"));
+  EXPECT_EQ(stationd->wait(), 0);
+}
+
+TEST_F(StationdTest, CheckConfigReportsEveryProblemAndExitsOne) {
+  pt::write_file(dir / "bad.toml",
+                 "[station]\nid = \"a b\"\nshoe = 1\n[[printer]]\nname = \"p\"\ntype = \"file\"\n"
+                 "dpi = 7\n");
+  const auto bad = pt::run_command(
+      {pt::stationd_path().string(), "--check-config", (dir / "bad.toml").string()}, dir.path());
+  EXPECT_EQ(bad.code, 1);
+  const std::string file = (dir / "bad.toml").string();
+  EXPECT_NE(bad.err.find(file + ":2:"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find(file + ":3:"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find(file + ":7:"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("station.shoe"), std::string::npos) << bad.err;
+
+  pt::write_file(dir / "good.toml", "[[printer]]\nname = \"p\"\ntype = \"file\"\n");
+  const auto good = pt::run_command(
+      {pt::stationd_path().string(), "--check-config", (dir / "good.toml").string()}, dir.path());
+  EXPECT_EQ(good.code, 0) << good.err;
+  EXPECT_NE(good.out.find("ok"), std::string::npos);
+}
+
+TEST_F(StationdTest, RefusesToStartOnAStoreFromANewerVersion) {
+  pt::TcpRecorder printer;
+  pt::write_file(dir / "orders.json", kOrders);
+  pt::write_file(dir / "station.toml", config(printer.port(), "http://127.0.0.1:9/events"));
+  std::filesystem::create_directories(dir / "state");
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open((dir / "state" / "station.db").c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw, "PRAGMA user_version = 999", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(raw);
+  const auto r = pt::run_command(
+      {pt::stationd_path().string(), "--config", (dir / "station.toml").string()}, dir.path());
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("newer"), std::string::npos) << r.err;
+}

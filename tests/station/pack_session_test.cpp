@@ -1,0 +1,185 @@
+#include "station/pack/pack_session.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/json/parse.hpp>
+
+#include "packbench/labels/zpl.hpp"
+#include "support.hpp"
+
+namespace ps = packbench::station;
+namespace pd = packbench::drivers;
+namespace pt = packbench::testing;
+using ps::Verdict;
+
+namespace {
+
+const char* kOrders = R"([
+  {"id": "A-1", "lines": [{"sku": "TEA", "name": "Tea", "qty": 2, "barcodes": ["111", "0111"]},
+                          {"sku": "CUP", "name": "Cup", "qty": 1, "barcodes": ["222"]}]},
+  {"id": "B-2", "lines": [{"sku": "MAT", "qty": 1, "barcodes": ["333"]}]}
+])";
+
+// A real store, the real print queue with the virtual file printer, the real outbox.
+struct Station {
+  pt::TempDir dir;
+  boost::asio::io_context io;
+  ps::Database db;
+  ps::OrderBook book;
+  ps::Outbox outbox;
+  std::unique_ptr<pd::Printer> printer;
+  std::unique_ptr<ps::PrintQueue> prints;
+  std::unique_ptr<ps::PackSession> session;
+
+  static ps::Database open(const pt::TempDir& d) {
+    auto db = ps::Database::open(d / "station.db");
+    if (!db) {
+      throw std::runtime_error(db.error().message);
+    }
+    return std::move(*db);
+  }
+
+  Station() : db(open(dir)), book(db), outbox(db, "/stations/site-1/pack-01") {
+    auto parsed = ps::parse_orders_json(kOrders);
+    EXPECT_TRUE(book.import(parsed.orders, "test"));
+    reopen_session();
+  }
+
+  void reopen_session() {
+    session.reset();
+    prints.reset();
+    printer =
+        std::move(*pd::make_printer(io.get_executor(), {"label", "file", "", dir / "prints"}));
+    EXPECT_TRUE(printer->activate());
+    prints = std::make_unique<ps::PrintQueue>(
+        io.get_executor(), db,
+        std::vector<ps::PrinterBinding>{{printer.get(), {"shipping-label"}}});
+    session = std::make_unique<ps::PackSession>(db, book, outbox, *prints,
+                                                ps::StationIdentity{"pack-01", "site-1"});
+    EXPECT_TRUE(session->restore());
+  }
+
+  ps::ScanOutcome scan(const std::string& data) {
+    pd::Scan s{"hand", data, std::chrono::system_clock::now(), std::chrono::steady_clock::now()};
+    auto r = session->handle(s);
+    EXPECT_TRUE(r) << (r ? "" : r.error().message);
+    return r ? *r : ps::ScanOutcome{};
+  }
+
+  std::int64_t count(const std::string& sql) {
+    auto r = db.read([&] {
+      auto st = db.statement(sql);
+      return st.step() ? st.column_int(0) : -1;
+    });
+    return r ? *r : -1;
+  }
+};
+
+}  // namespace
+
+TEST(PackSession, PacksAnOrderAndCompletesOnTheLastItem) {
+  Station st;
+  EXPECT_EQ(st.scan("A-1").verdict, Verdict::order_opened);
+  auto s1 = st.scan("111");
+  EXPECT_EQ(s1.verdict, Verdict::item_accepted);
+  EXPECT_EQ(s1.scanned, 1);
+  EXPECT_EQ(s1.expected, 3);
+  EXPECT_EQ(st.scan("0111").verdict, Verdict::item_accepted);  // another barcode, same line
+  EXPECT_EQ(st.scan("222").verdict, Verdict::order_complete);
+  EXPECT_FALSE(st.session->current());
+  EXPECT_EQ(st.count("SELECT count(*) FROM orders WHERE id = 'A-1' AND status = 'packed'"), 1);
+  EXPECT_EQ(st.count("SELECT count(*) FROM print_jobs WHERE order_id = 'A-1'"), 1);
+  EXPECT_EQ(st.count("SELECT count(*) FROM outbox WHERE subject = 'A-1' AND type = "
+                     "'com.packbench.order.packed.v1'"),
+            1);
+  EXPECT_EQ(st.count("SELECT count(*) FROM scans"), 4);
+}
+
+TEST(PackSession, RejectsWrongItemsOverScansAndStrangers) {
+  Station st;
+  EXPECT_EQ(st.scan("333").verdict, Verdict::order_not_found);  // an item before any order
+  EXPECT_EQ(st.scan("A-1").verdict, Verdict::order_opened);
+  EXPECT_EQ(st.scan("A-1").verdict, Verdict::order_already_open);
+  EXPECT_EQ(st.scan("999").verdict, Verdict::wrong_item);
+  EXPECT_EQ(st.scan("333").verdict, Verdict::wrong_item);  // in another order, not this one
+  EXPECT_EQ(st.scan("B-2").verdict, Verdict::another_order_open);
+  EXPECT_EQ(st.scan("222").verdict, Verdict::item_accepted);
+  const auto over = st.scan("222");
+  EXPECT_EQ(over.verdict, Verdict::over_scan);
+  EXPECT_NE(over.message.find("Cup"), std::string::npos);
+  // None of the rejections counted.
+  EXPECT_EQ(st.session->current()->scanned(), 1);
+  // Every scan is on record, accepted or not.
+  EXPECT_EQ(st.count("SELECT count(*) FROM scans"), 8);
+  EXPECT_EQ(st.count("SELECT count(*) FROM scans WHERE accepted = 0"), 5);
+}
+
+TEST(PackSession, APackedOrderCannotBePackedAgain) {
+  Station st;
+  st.scan("B-2");
+  EXPECT_EQ(st.scan("333").verdict, Verdict::order_complete);
+  EXPECT_EQ(st.scan("B-2").verdict, Verdict::order_already_packed);
+  EXPECT_EQ(st.count("SELECT count(*) FROM outbox"), 1);
+}
+
+TEST(PackSession, AnOpenOrderResumesWithItsScansAfterARestart) {
+  Station st;
+  st.scan("A-1");
+  st.scan("111");
+  st.scan("222");
+  st.reopen_session();  // a new process would do exactly this
+  ASSERT_TRUE(st.session->current());
+  EXPECT_EQ(st.session->current()->order_id, "A-1");
+  EXPECT_EQ(st.session->current()->scanned(), 2);
+  EXPECT_EQ(st.scan("222").verdict, Verdict::over_scan);
+  EXPECT_EQ(st.scan("111").verdict, Verdict::order_complete);
+}
+
+TEST(PackSession, CompletionQueuesTheLabelAndTheEventTogether) {
+  Station st;
+  st.scan("B-2");
+  st.scan("333");
+  auto ev = st.db.read([&] {
+    auto q = st.db.statement("SELECT event FROM outbox");
+    q.step();
+    return q.column_text(0);
+  });
+  ASSERT_TRUE(ev);
+  const auto json = boost::json::parse(*ev).as_object();
+  EXPECT_EQ(json.at("specversion").as_string(), "1.0");
+  EXPECT_EQ(json.at("type").as_string(), "com.packbench.order.packed.v1");
+  EXPECT_EQ(json.at("source").as_string(), "/stations/site-1/pack-01");
+  EXPECT_EQ(json.at("subject").as_string(), "B-2");
+  EXPECT_EQ(json.at("datacontenttype").as_string(), "application/json");
+  EXPECT_EQ(json.at("data").at("items").as_int64(), 1);
+
+  // The print queue sends the label to the printer once the io_context runs.
+  const auto label = st.dir / "prints" / "000001-shipping-label-B-2.zpl";
+  ASSERT_TRUE(pt::wait_until([&] {
+    st.io.poll();
+    return std::filesystem::exists(label);
+  }));
+  const auto cmds = packbench::labels::zpl_tokenize(pt::read_file(label));
+  EXPECT_EQ(cmds.front().name, "^XA");
+  EXPECT_EQ(cmds.back().name, "^XZ");
+  EXPECT_EQ(st.count("SELECT count(*) FROM print_jobs WHERE state = 'printed'"), 1);
+}
+
+TEST(PackSession, AFailedCommitChangesNothing) {
+  Station st;
+  st.scan("B-2");
+  // Make every write fail, as a full disk would.
+  st.db.exec(
+      "CREATE TRIGGER fail BEFORE INSERT ON scans BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+  pd::Scan s{"hand", "333", std::chrono::system_clock::now(), std::chrono::steady_clock::now()};
+  auto r = st.session->handle(s);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("disk full"), std::string::npos);
+  ASSERT_TRUE(st.session->current());  // still open, nothing counted
+  EXPECT_EQ(st.session->current()->scanned(), 0);
+  EXPECT_EQ(st.count("SELECT count(*) FROM outbox"), 0);
+  EXPECT_EQ(st.count("SELECT count(*) FROM print_jobs"), 0);
+  st.db.exec("DROP TRIGGER fail");
+  EXPECT_EQ(st.scan("333").verdict, Verdict::order_complete);
+}
