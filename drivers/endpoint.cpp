@@ -56,4 +56,35 @@ std::optional<Endpoint> parse_endpoint(std::string_view text, std::string* why) 
   return ep;
 }
 
+boost::asio::ip::tcp::endpoint to_tcp(const Endpoint& ep) {
+  return {boost::asio::ip::make_address(ep.host), ep.port};
+}
+
+std::optional<std::string> listen_on(boost::asio::ip::tcp::acceptor& acceptor,
+                                     std::string_view address) {
+  std::string why;
+  const auto ep = parse_endpoint(address, &why);
+  if (!ep) {
+    return "address '" + std::string(address) + "': " + why;
+  }
+  const auto endpoint = to_tcp(*ep);
+  boost::system::error_code ec;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) {
+    acceptor.set_option(boost::asio::ip::tcp::acceptor::reuse_address(true), ec);
+  }
+  if (!ec) {
+    acceptor.bind(endpoint, ec);
+  }
+  if (!ec) {
+    acceptor.listen(boost::asio::socket_base::max_listen_connections, ec);
+  }
+  if (ec) {
+    boost::system::error_code ignored;
+    acceptor.close(ignored);
+    return "cannot listen on " + std::string(address) + ": " + ec.message();
+  }
+  return std::nullopt;
+}
+
 }  // namespace packbench::drivers

@@ -101,28 +101,8 @@ HttpServer::~HttpServer() {
 }
 
 Result<void> HttpServer::listen(const std::string& address) {
-  std::string why;
-  const auto ep = drivers::parse_endpoint(address, &why);
-  if (!ep) {
-    return Error{"ui.listen '" + address + "': " + why};
-  }
-  const tcp::endpoint endpoint(asio::ip::make_address(ep->host), ep->port);
-  boost::system::error_code ec;
-  auto& a = state_->acceptor;
-  a.open(endpoint.protocol(), ec);
-  if (!ec) {
-    a.set_option(tcp::acceptor::reuse_address(true), ec);
-  }
-  if (!ec) {
-    a.bind(endpoint, ec);
-  }
-  if (!ec) {
-    a.listen(asio::socket_base::max_listen_connections, ec);
-  }
-  if (ec) {
-    boost::system::error_code ignored;
-    a.close(ignored);
-    return Error{"cannot listen on " + address + ": " + ec.message()};
+  if (auto failed = drivers::listen_on(state_->acceptor, address)) {
+    return Error{*failed};
   }
   state_->running = true;
   asio::co_spawn(state_->ex, state_->accept_loop(), asio::detached);

@@ -8,7 +8,7 @@
 #include <functional>
 #include <memory>
 
-#include "station/common/result.hpp"
+#include "packbench/result.hpp"
 
 namespace packbench::station {
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "station/common/result.hpp"
+#include "packbench/result.hpp"
 
 namespace packbench::station {
 

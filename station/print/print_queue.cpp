@@ -120,7 +120,7 @@ void PrintQueue::pump(Lane& lane) {
   const std::int64_t id = (*next)->id;
   const std::string name = (*next)->job.name;
   lane.binding.printer->print(std::move((*next)->job), [this, &lane, id, name,
-                                                        alive = alive_](drivers::Result<void> r) {
+                                                        alive = alive_](Result<void> r) {
     if (!*alive) {
       return;
     }

@@ -17,7 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "station/common/result.hpp"
+#include "packbench/result.hpp"
 
 namespace packbench::station {
 

@@ -13,10 +13,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::optional<pd::Result<void>> print_and_wait(boost::asio::io_context& io, pd::Printer& printer,
-                                               pd::PrintJob job) {
-  std::optional<pd::Result<void>> result;
-  printer.print(std::move(job), [&](pd::Result<void> r) { result = std::move(r); });
+std::optional<packbench::Result<void>> print_and_wait(boost::asio::io_context& io,
+                                                      pd::Printer& printer, pd::PrintJob job) {
+  std::optional<packbench::Result<void>> result;
+  printer.print(std::move(job), [&](packbench::Result<void> r) { result = std::move(r); });
   const auto deadline = std::chrono::steady_clock::now() + 30s;
   while (!result && std::chrono::steady_clock::now() < deadline) {
     io.run_for(10ms);
@@ -25,7 +25,7 @@ std::optional<pd::Result<void>> print_and_wait(boost::asio::io_context& io, pd::
 }
 
 pd::PrinterOptions options(std::string name, std::string type, std::string address,
-                          std::filesystem::path directory = {}) {
+                           std::filesystem::path directory = {}) {
   pd::PrinterOptions o;
   o.name = std::move(name);
   o.type = std::move(type);
@@ -39,7 +39,9 @@ pd::PrinterOptions options(std::string name, std::string type, std::string addre
 TEST(ZplTcpPrinter, DeliversTheExactBytesAsOneConnection) {
   pt::TcpRecorder recorder;
   boost::asio::io_context io;
-  auto p = pd::make_printer(io.get_executor(), options("label", "zpl-tcp", "127.0.0.1:" + std::to_string(recorder.port())));
+  auto p =
+      pd::make_printer(io.get_executor(),
+                       options("label", "zpl-tcp", "127.0.0.1:" + std::to_string(recorder.port())));
   ASSERT_TRUE(p);
   ASSERT_TRUE((*p)->activate());
   const std::string zpl = "^XA^FDhello^FS^XZ\n";
@@ -54,7 +56,8 @@ TEST(ZplTcpPrinter, DeliversTheExactBytesAsOneConnection) {
 TEST(ZplTcpPrinter, DeadPrinterIsAnErrorAndOffline) {
   boost::asio::io_context io;
   const auto port = pt::free_port();  // nothing listens there
-  auto p = pd::make_printer(io.get_executor(), options("label", "zpl-tcp", "127.0.0.1:" + std::to_string(port)));
+  auto p = pd::make_printer(io.get_executor(),
+                            options("label", "zpl-tcp", "127.0.0.1:" + std::to_string(port)));
   ASSERT_TRUE(p);
   ASSERT_TRUE((*p)->activate());
   auto r = print_and_wait(io, **p, {"job-1", "application/zpl", "^XA^XZ"});

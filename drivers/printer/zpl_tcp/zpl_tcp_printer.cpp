@@ -114,7 +114,7 @@ Result<void> ZplTcpPrinter::activate() {
     return Error{"printer " + link_->options.name + ": address '" + link_->options.address +
                  "': " + why};
   }
-  link_->endpoint = tcp::endpoint(asio::ip::make_address(ep->host), ep->port);
+  link_->endpoint = to_tcp(*ep);
   link_->active = true;
   link_->status = {DeviceState::ready, "not contacted yet"};
   return {};

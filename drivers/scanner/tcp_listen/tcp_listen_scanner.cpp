@@ -129,28 +129,9 @@ DeviceStatus TcpListenScanner::status() const {
 
 Result<void> TcpListenScanner::activate(ScanHandler on_scan) {
   auto& l = *listener_;
-  std::string why;
-  const auto ep = parse_endpoint(l.options.address, &why);
-  if (!ep) {
-    return Error{"scanner " + l.options.name + ": address '" + l.options.address + "': " + why};
-  }
-  boost::system::error_code ec;
-  const tcp::endpoint endpoint(asio::ip::make_address(ep->host), ep->port);
-  l.acceptor.open(endpoint.protocol(), ec);
-  if (!ec) {
-    l.acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-  }
-  if (!ec) {
-    l.acceptor.bind(endpoint, ec);
-  }
-  if (!ec) {
-    l.acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  }
-  if (ec) {
-    l.status = {DeviceState::fault, "cannot listen on " + l.options.address + ": " + ec.message()};
-    boost::system::error_code ignored;
-    l.acceptor.close(ignored);
-    return Error{"scanner " + l.options.name + ": " + l.status.detail};
+  if (auto failed = listen_on(l.acceptor, l.options.address)) {
+    l.status = {DeviceState::fault, *failed};
+    return Error{"scanner " + l.options.name + ": " + *failed};
   }
   l.on_scan = std::move(on_scan);
   l.active = true;

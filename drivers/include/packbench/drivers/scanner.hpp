@@ -8,7 +8,7 @@
 #include <string>
 
 #include "packbench/drivers/device.hpp"
-#include "packbench/drivers/result.hpp"
+#include "packbench/result.hpp"
 
 namespace packbench::drivers {
 
