@@ -286,6 +286,14 @@ class Reader {
 
 }  // namespace
 
+drivers::ScannerOptions ScannerConfig::to_options() const {
+  drivers::ScannerOptions o;
+  o.name = name;
+  o.type = type;
+  o.address = address;
+  return o;
+}
+
 std::vector<ConfigProblem> Config::validate() const {
   std::vector<ConfigProblem> out;
   auto at = [&](const std::string& key, std::string message, const std::string& fallback = "") {

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "packbench/drivers/scanner.hpp"
+
 namespace packbench::station {
 
 struct ConfigProblem {
@@ -27,6 +29,9 @@ struct ScannerConfig {
   std::string name;
   std::string type;
   std::string address;
+
+  // What the driver needs to open this scanner.
+  drivers::ScannerOptions to_options() const;
 };
 
 struct PrinterConfig {

@@ -120,8 +120,7 @@ Result<void> StationApp::start() {
   spdlog::info("packer UI and health on http://{}/ (health: /healthz)", config_.ui.listen);
 
   for (const auto& sc : config_.scanners) {
-    drivers::ScannerOptions opts{sc.name, sc.type, sc.address};
-    auto scanner = drivers::make_scanner(io_.get_executor(), opts);
+    auto scanner = drivers::make_scanner(io_.get_executor(), sc.to_options());
     if (!scanner) {
       return Error{scanner.error().message};
     }

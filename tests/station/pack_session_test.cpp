@@ -21,6 +21,15 @@ const char* kOrders = R"([
   {"id": "B-2", "lines": [{"sku": "MAT", "qty": 1, "barcodes": ["333"]}]}
 ])";
 
+pd::Scan make_scan(const std::string& data) {
+  pd::Scan s;
+  s.scanner = "hand";
+  s.data = data;
+  s.received_at = std::chrono::system_clock::now();
+  s.received_mono = std::chrono::steady_clock::now();
+  return s;
+}
+
 // A real store, the real print queue with the virtual file printer, the real outbox.
 struct Station {
   pt::TempDir dir;
@@ -61,8 +70,7 @@ struct Station {
   }
 
   ps::ScanOutcome scan(const std::string& data) {
-    pd::Scan s{"hand", data, std::chrono::system_clock::now(), std::chrono::steady_clock::now()};
-    auto r = session->handle(s);
+    auto r = session->handle(make_scan(data));
     EXPECT_TRUE(r) << (r ? "" : r.error().message);
     return r ? *r : ps::ScanOutcome{};
   }
@@ -172,8 +180,7 @@ TEST(PackSession, AFailedCommitChangesNothing) {
   // Make every write fail, as a full disk would.
   st.db.exec(
       "CREATE TRIGGER fail BEFORE INSERT ON scans BEGIN SELECT RAISE(ABORT, 'disk full'); END");
-  pd::Scan s{"hand", "333", std::chrono::system_clock::now(), std::chrono::steady_clock::now()};
-  auto r = st.session->handle(s);
+  auto r = st.session->handle(make_scan("333"));
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("disk full"), std::string::npos);
   ASSERT_TRUE(st.session->current());  // still open, nothing counted

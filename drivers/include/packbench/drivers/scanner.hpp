@@ -13,8 +13,13 @@
 namespace packbench::drivers {
 
 struct Scan {
-  std::string scanner;  // the configured name of the scanner that read it
-  std::string data;     // the decoded text, terminator stripped
+  std::string scanner;    // the configured name of the scanner that read it
+  std::string data;       // the decoded text: terminator, prefix/suffix and identifier stripped
+  std::string symbology;  // the AIM symbology identifier ("]C1", "]E0", "]d2", "]Q3", ...) when
+                          // the scanner sent one, else empty
+  // Non-empty when the input was not a usable scan (non-printable bytes, invalid UTF-8, a line
+  // over the limit, a flood): the reason in words. `data` then holds a printable preview.
+  std::string rejected;
   std::chrono::system_clock::time_point received_at;
   std::chrono::steady_clock::time_point received_mono;
 };

@@ -1,0 +1,1 @@
+#include "station/gs1/gs1.hpp"

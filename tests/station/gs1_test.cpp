@@ -1,0 +1,3 @@
+#include <gtest/gtest.h>
+
+#include "station/gs1/gs1.hpp"
