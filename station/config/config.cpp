@@ -77,7 +77,8 @@ class Reader {
       : out_(out), cfg_(out.config), base_(std::move(base_dir)) {}
 
   void read(const toml::table& root) {
-    unknown_keys(root, "", {"station", "ui", "orders", "scanner", "printer", "sync", "log"});
+    unknown_keys(root, "",
+                 {"station", "ui", "orders", "scanner", "printer", "sync", "pack", "log"});
     if (const auto* t = table(root, "station")) {
       unknown_keys(*t, "station", {"id", "site", "state_dir"});
       string(*t, "station", "id", cfg_.station.id);
@@ -122,6 +123,31 @@ class Reader {
       millis(*t, "sync", "retry_cap_ms", cfg_.sync.retry_cap);
       integer(*t, "sync", "batch_max_events", 1, 100000, cfg_.sync.batch_max_events);
       integer(*t, "sync", "batch_max_bytes", 1024, 64 << 20, cfg_.sync.batch_max_bytes);
+    }
+    if (const auto* t = table(root, "pack")) {
+      auto& pk = cfg_.pack;
+      unknown_keys(
+          *t, "pack",
+          {"packer_badge_prefix", "command_prefix", "quantity_prefix", "pin_prefix",
+           "reason_prefix", "reason_codes", "require_packer", "max_quantity", "supervisor"});
+      string(*t, "pack", "packer_badge_prefix", pk.packer_badge_prefix);
+      string(*t, "pack", "command_prefix", pk.command_prefix);
+      string(*t, "pack", "quantity_prefix", pk.quantity_prefix);
+      string(*t, "pack", "pin_prefix", pk.pin_prefix);
+      string(*t, "pack", "reason_prefix", pk.reason_prefix);
+      string_list(*t, "pack", "reason_codes", pk.reason_codes);
+      boolean(*t, "pack", "require_packer", pk.require_packer);
+      integer(*t, "pack", "max_quantity", 1, 100000, pk.max_quantity);
+      for_each_table(*t, "supervisor", [&](const toml::table& st, const std::string& p0) {
+        const std::string p = "pack." + p0;
+        Supervisor sv;
+        unknown_keys(st, p, {"id", "badge", "pin_sha256"});
+        string(st, p, "id", sv.id);
+        string(st, p, "badge", sv.badge);
+        string(st, p, "pin_sha256", sv.pin_sha256);
+        note(p, st.source());
+        pk.supervisors.push_back(std::move(sv));
+      });
     }
     if (const auto* t = table(root, "log")) {
       unknown_keys(*t, "log", {"level"});
@@ -223,6 +249,20 @@ class Reader {
       std::filesystem::path p(s);
       dst = p.is_absolute() ? p : (base_ / p).lexically_normal();
     }
+  }
+
+  void boolean(const toml::table& t, const std::string& prefix, std::string_view key, bool& dst) {
+    const toml::node* n = t.get(key);
+    if (!n) {
+      return;
+    }
+    const std::string k = join(prefix, key);
+    note(k, n->source());
+    if (!n->is_boolean()) {
+      problem(n->source(), k, "must be true or false, not " + std::string(type_name(*n)));
+      return;
+    }
+    dst = n->as_boolean()->get();
   }
 
   template <class Int>
@@ -411,6 +451,56 @@ std::vector<ConfigProblem> Config::validate() const {
                          "' is not supported; use http:// (TLS arrives with the sync transport)");
     } else if (parsed->host().empty()) {
       at("sync.url", "'" + sync.url + "' has no host");
+    }
+  }
+  {
+    const std::pair<const char*, const std::string*> prefixes[] = {
+        {"pack.packer_badge_prefix", &pack.packer_badge_prefix},
+        {"pack.command_prefix", &pack.command_prefix},
+        {"pack.quantity_prefix", &pack.quantity_prefix},
+        {"pack.pin_prefix", &pack.pin_prefix},
+        {"pack.reason_prefix", &pack.reason_prefix}};
+    for (std::size_t i = 0; i < std::size(prefixes); ++i) {
+      const auto& [key, value] = prefixes[i];
+      if (value->empty()) {
+        at(key, "must not be empty: every bench code needs a prefix of its own", "pack");
+        continue;
+      }
+      for (std::size_t j = 0; j < i; ++j) {
+        const std::string& other = *prefixes[j].second;
+        if (!other.empty() && (value->rfind(other, 0) == 0 || other.rfind(*value, 0) == 0)) {
+          at(key, "'" + *value + "' overlaps " + prefixes[j].first + " '" + other + "'", "pack");
+        }
+      }
+    }
+    for (const auto& code : pack.reason_codes) {
+      if (code.empty() || !std::all_of(code.begin(), code.end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+          })) {
+        at("pack.reason_codes",
+           "'" + code + "' must be lower-case letters, digits and '-' (it is scanned as " +
+               pack.reason_prefix + "UPPER-CASE)",
+           "pack");
+      }
+    }
+    std::set<std::string> ids;
+    for (std::size_t i = 0; i < pack.supervisors.size(); ++i) {
+      const auto& sv = pack.supervisors[i];
+      const std::string p = "pack.supervisor[" + std::to_string(i) + "]";
+      if (sv.id.empty()) {
+        at(p + ".id", "every supervisor needs an id", p);
+      } else if (!ids.insert(sv.id).second) {
+        at(p + ".id", "duplicate supervisor id '" + sv.id + "'", p);
+      }
+      if (sv.badge.empty() && sv.pin_sha256.empty()) {
+        at(p, "needs a badge, a pin_sha256, or both", p);
+      }
+      if (!sv.pin_sha256.empty() &&
+          (sv.pin_sha256.size() != 64 ||
+           !std::all_of(sv.pin_sha256.begin(), sv.pin_sha256.end(),
+                        [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }))) {
+        at(p + ".pin_sha256", "must be 64 lower-case hex digits: printf %s PIN | sha256sum", p);
+      }
     }
   }
   if (sync.retry_cap < sync.retry_base) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "packbench/drivers/scanner.hpp"
+#include "station/pack/pack_rules.hpp"
 
 namespace packbench::station {
 
@@ -68,6 +69,7 @@ struct Config {
   std::vector<ScannerConfig> scanners;
   std::vector<PrinterConfig> printers;
   SyncConfig sync;
+  PackRules pack;
   struct {
     std::string level = "info";
   } log;

@@ -1,5 +1,6 @@
 #include "station/daemon/station_app.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/json/serialize.hpp>
@@ -7,6 +8,7 @@
 #include <sstream>
 
 #include "station/common/clock.hpp"
+#include "station/pack/pack_metrics.hpp"
 
 namespace packbench::station {
 
@@ -94,13 +96,13 @@ Result<void> StationApp::start() {
   prints_ = std::make_unique<PrintQueue>(io_.get_executor(), *db_, std::move(bindings));
   pack_ = std::make_unique<PackSession>(*db_, *orders_, *outbox_, *prints_,
                                         StationIdentity{config_.station.id, config_.station.site},
-                                        label_dpi);
+                                        config_.pack, label_dpi);
   if (auto r = pack_->restore(); !r) {
     return r;
   }
   if (const auto& open = pack_->current()) {
-    spdlog::info("resuming order {}: {} of {} items scanned", open->order_id, open->scanned(),
-                 open->expected());
+    spdlog::info("resuming order {}: {} of {} items scanned, box {}", open->order_id,
+                 open->scanned(), open->expected(), open->box);
   }
   prints_->kick();
 
@@ -164,13 +166,48 @@ void StationApp::on_scan(drivers::Scan scan) {
   auto outcome = pack_->handle(scan);
   if (!outcome) {
     // Nothing was recorded: the packer must see that the scan did not count.
-    spdlog::error("scan '{}' from {} not recorded: {}", scan.data, scan.scanner,
-                  outcome.error().message);
+    spdlog::error("a scan from {} was not recorded: {}", scan.scanner, outcome.error().message);
     return;
   }
-  const bool ok = is_accepted(outcome->verdict);
-  spdlog::log(ok ? spdlog::level::info : spdlog::level::warn, "scan '{}' from {}: {}: {}",
-              scan.data, scan.scanner, to_string(outcome->verdict), outcome->message);
+  spdlog::log(outcome->accepted() ? spdlog::level::info : spdlog::level::warn,
+              "scan '{}' from {}: {}: {}", outcome->scan, scan.scanner, to_string(outcome->verdict),
+              outcome->message);
+}
+
+std::string StationApp::metrics() {
+  std::string out;
+  const std::string st = prometheus_label(config_.station.id);
+  if (auto figures = pack_figures(*db_, now_utc())) {
+    append_prometheus(out, *figures, config_.station.id);
+  }
+  out +=
+      "# HELP packbench_device_up Whether a device is ready or busy (1) or not (0).\n"
+      "# TYPE packbench_device_up gauge\n";
+  auto device = [&](const drivers::Device& d, std::string_view kind) {
+    const auto state = d.status().state;
+    const bool up = state == drivers::DeviceState::ready || state == drivers::DeviceState::busy;
+    out += fmt::format("packbench_device_up{{station=\"{}\",kind=\"{}\",name=\"{}\"}} {}\n", st,
+                       kind, prometheus_label(d.name()), up ? 1 : 0);
+  };
+  for (const auto& s : scanners_) {
+    device(*s, "scanner");
+  }
+  for (const auto& p : printers_) {
+    device(*p, "printer");
+  }
+  if (auto d = outbox_->depth()) {
+    out += fmt::format(
+        "# HELP packbench_outbox_events Events waiting for the back office.\n"
+        "# TYPE packbench_outbox_events gauge\npackbench_outbox_events{{station=\"{}\"}} {}\n"
+        "# HELP packbench_outbox_bytes Bytes of events waiting for the back office.\n"
+        "# TYPE packbench_outbox_bytes gauge\npackbench_outbox_bytes{{station=\"{}\"}} {}\n",
+        st, d->events, st, d->bytes);
+  }
+  out += fmt::format(
+      "# HELP packbench_prints_pending Print jobs not yet delivered to their printer.\n"
+      "# TYPE packbench_prints_pending gauge\npackbench_prints_pending{{station=\"{}\"}} {}\n",
+      st, prints_->pending_count());
+  return out;
 }
 
 json::object StationApp::health() {
@@ -229,21 +266,12 @@ json::object StationApp::health() {
   h["online"] = online;
   h["prints_pending"] = prints_->pending_count();
 
-  json::object pack;
-  if (const auto& open = pack_->current()) {
-    pack["order"] = open->order_id;
-    pack["scanned"] = open->scanned();
-    pack["expected"] = open->expected();
-    json::array lines;
-    for (const auto& l : open->lines) {
-      lines.push_back(
-          json::object{{"sku", l.sku}, {"name", l.name}, {"scanned", l.scanned}, {"qty", l.qty}});
-    }
-    pack["lines"] = std::move(lines);
+  h["pack"] = pack_->snapshot();
+  if (auto figures = pack_figures(*db_, now_utc())) {
+    h["packing"] = to_json(*figures);
   } else {
-    pack["order"] = nullptr;
+    degraded = true;
   }
-  h["pack"] = std::move(pack);
   h["status"] = degraded ? "degraded" : "ok";
   return h;
 }
@@ -260,6 +288,10 @@ HttpResponse StationApp::handle_http(const HttpRequest& req) {
   if (path == "/healthz") {
     return make_response(req, http::status::ok, "application/json",
                          json::serialize(health()) + "\n");
+  }
+  if (path == "/metrics") {
+    return make_response(req, http::status::ok, "text/plain; version=0.0.4; charset=utf-8",
+                         metrics());
   }
   if (path == "/") {
     std::string page =

@@ -36,6 +36,7 @@ class StationApp {
   void stop();
 
   boost::json::object health();
+  std::string metrics();  // Prometheus text format
   HttpResponse handle_http(const HttpRequest& req);
 
  private:

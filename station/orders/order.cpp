@@ -111,6 +111,16 @@ Order read_order(const json::value& v, const std::string& where) {
       }
       line.qty = static_cast<int>(q->as_int64());
     }
+    for (auto [key, flag] :
+         {std::pair<const char*, bool*>{"serial_required", &line.serial_required},
+          std::pair<const char*, bool*>{"lot_required", &line.lot_required}}) {
+      if (const json::value* f = field(lo, key); f && !f->is_null()) {
+        if (!f->is_bool()) {
+          throw Fault{lw + "." + key, "must be true or false"};
+        }
+        *flag = f->as_bool();
+      }
+    }
     const json::value* b = field(lo, "barcodes");
     if (!b || !b->is_array() || b->as_array().empty()) {
       throw Fault{lw + ".barcodes", "must be a non-empty array of strings"};

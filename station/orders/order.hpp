@@ -20,6 +20,8 @@ struct OrderLine {
   std::string name;
   int qty = 1;
   std::vector<std::string> barcodes;
+  bool serial_required = false;  // each item needs its serial (AI 21, or a serial scan after it)
+  bool lot_required = false;     // each item needs its lot (AI 10, or a lot scan after it)
 };
 
 struct Customer {

@@ -1,43 +1,219 @@
 #include "station/pack/pack_session.hpp"
 
 #include <fmt/format.h>
+#include <openssl/sha.h>
 
 #include <algorithm>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <ctime>
+#include <map>
 
 #include "packbench/labels/shipping_label.hpp"
 #include "station/common/clock.hpp"
+#include "station/gs1/gs1.hpp"
 
 namespace packbench::station {
 
+namespace json = boost::json;
+
 std::string_view to_string(Verdict v) {
   switch (v) {
-    case Verdict::order_opened:
-      return "order_opened";
-    case Verdict::order_already_open:
-      return "order_already_open";
-    case Verdict::item_accepted:
-      return "item_accepted";
-    case Verdict::order_complete:
-      return "order_complete";
-    case Verdict::wrong_item:
-      return "wrong_item";
-    case Verdict::over_scan:
-      return "over_scan";
-    case Verdict::order_not_found:
-      return "order_not_found";
-    case Verdict::order_already_packed:
-      return "order_already_packed";
-    case Verdict::order_cancelled:
-      return "order_cancelled";
-    case Verdict::another_order_open:
-      return "another_order_open";
+#define PACKBENCH_VERDICT(name) \
+  case Verdict::name:           \
+    return #name;
+    PACKBENCH_VERDICT(order_opened)
+    PACKBENCH_VERDICT(order_already_open)
+    PACKBENCH_VERDICT(item_accepted)
+    PACKBENCH_VERDICT(order_complete)
+    PACKBENCH_VERDICT(quantity_set)
+    PACKBENCH_VERDICT(serial_needed)
+    PACKBENCH_VERDICT(lot_needed)
+    PACKBENCH_VERDICT(scan_undone)
+    PACKBENCH_VERDICT(box_closed)
+    PACKBENCH_VERDICT(pack_cancelled)
+    PACKBENCH_VERDICT(supervisor_needed)
+    PACKBENCH_VERDICT(reason_needed)
+    PACKBENCH_VERDICT(order_closed_short)
+    PACKBENCH_VERDICT(reopen_authorised)
+    PACKBENCH_VERDICT(order_reopened)
+    PACKBENCH_VERDICT(packer_logged_in)
+    PACKBENCH_VERDICT(packer_logged_out)
+    PACKBENCH_VERDICT(wrong_item)
+    PACKBENCH_VERDICT(over_scan)
+    PACKBENCH_VERDICT(order_not_found)
+    PACKBENCH_VERDICT(order_already_packed)
+    PACKBENCH_VERDICT(order_cancelled)
+    PACKBENCH_VERDICT(another_order_open)
+    PACKBENCH_VERDICT(duplicate_serial)
+    PACKBENCH_VERDICT(expired)
+    PACKBENCH_VERDICT(nothing_to_undo)
+    PACKBENCH_VERDICT(empty_box)
+    PACKBENCH_VERDICT(not_authorised)
+    PACKBENCH_VERDICT(unknown_reason)
+    PACKBENCH_VERDICT(unknown_command)
+    PACKBENCH_VERDICT(invalid_quantity)
+    PACKBENCH_VERDICT(login_required)
+    PACKBENCH_VERDICT(rejected_scan)
+#undef PACKBENCH_VERDICT
   }
   return "unknown";
 }
 
 bool is_accepted(Verdict v) {
-  return v == Verdict::order_opened || v == Verdict::item_accepted ||
-         v == Verdict::order_complete || v == Verdict::order_already_open;
+  return v <= Verdict::packer_logged_out;
+}
+
+std::string match_key(std::string_view code) {
+  if (auto g = gs1::gtin14(code)) {
+    return *g;
+  }
+  return std::string(code);
+}
+
+namespace {
+
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return !prefix.empty() && s.size() > prefix.size() && s.substr(0, prefix.size()) == prefix;
+}
+
+std::string upper(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
+  return s;
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+std::string sha256_hex(std::string_view text) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
+  std::string out;
+  for (unsigned char b : digest) {
+    out += fmt::format("{:02x}", b);
+  }
+  return out;
+}
+
+// "QTY-6", "x6", "X6" or "×6": the count for the next item. nullopt when the scan is none of
+// these; 0 when it is one but the number is not usable.
+std::optional<int> parse_quantity(std::string_view data, std::string_view prefix) {
+  std::string_view digits;
+  if (starts_with(data, prefix)) {
+    digits = data.substr(prefix.size());
+  } else if (data.size() > 1 && (data[0] == 'x' || data[0] == 'X')) {
+    digits = data.substr(1);
+  } else if (starts_with(data, "\xC3\x97")) {  // U+00D7 MULTIPLICATION SIGN
+    digits = data.substr(2);
+  } else {
+    return std::nullopt;
+  }
+  if (digits.empty() || digits.size() > 6 ||
+      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    // "x" followed by something else is an ordinary code, not a quantity.
+    return starts_with(data, prefix) ? std::optional<int>(0) : std::nullopt;
+  }
+  return std::stoi(std::string(digits));
+}
+
+// AI 17 (YYMMDD, DD 00 = end of the month) before `today` (YYYYMMDD as a number).
+bool expiry_passed(const std::string& yymmdd, int today) {
+  if (yymmdd.size() != 6) {
+    return false;
+  }
+  const int yy = std::stoi(yymmdd.substr(0, 2));
+  const int mm = std::stoi(yymmdd.substr(2, 2));
+  int dd = std::stoi(yymmdd.substr(4, 2));
+  if (dd == 0) {
+    dd = 31;
+  }
+  // GS1 General Specifications 7.12: the century is the one that puts the year within
+  // 49 years back and 50 years ahead of now.
+  const int this_year = today / 10000;
+  int year = this_year / 100 * 100 + yy;
+  if (year - this_year > 50) {
+    year -= 100;
+  } else if (this_year - year > 49) {
+    year += 100;
+  }
+  return year * 10000 + mm * 100 + dd < today;
+}
+
+int yyyymmdd(std::chrono::system_clock::time_point t) {
+  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  return (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+}
+
+const char* pending_name(Pending::Kind k) {
+  switch (k) {
+    case Pending::Kind::none:
+      return "none";
+    case Pending::Kind::quantity:
+      return "quantity";
+    case Pending::Kind::serial:
+      return "serial";
+    case Pending::Kind::lot:
+      return "lot";
+    case Pending::Kind::supervisor:
+      return "supervisor";
+    case Pending::Kind::reason:
+      return "reason";
+    case Pending::Kind::reopen_order:
+      return "reopen_order";
+  }
+  return "none";
+}
+
+std::string text_or_empty(const json::object& o, const char* key) {
+  auto it = o.find(key);
+  return it != o.end() && it->value().is_string() ? std::string(it->value().as_string())
+                                                  : std::string();
+}
+
+std::int64_t int_or(const json::object& o, const char* key, std::int64_t fallback) {
+  auto it = o.find(key);
+  return it != o.end() && it->value().is_int64() ? it->value().as_int64() : fallback;
+}
+
+}  // namespace
+
+json::object Pending::to_json() const {
+  json::object o;
+  o["kind"] = pending_name(kind);
+  if (kind == Kind::none) {
+    return o;
+  }
+  o["quantity"] = quantity;
+  o["line"] = line;
+  o["serial"] = serial;
+  o["lot"] = lot;
+  o["expiry"] = expiry;
+  o["purpose"] = purpose;
+  o["supervisor"] = supervisor;
+  return o;
+}
+
+Pending Pending::from_json(const json::object& o) {
+  Pending p;
+  const std::string kind = text_or_empty(o, "kind");
+  for (auto k : {Kind::quantity, Kind::serial, Kind::lot, Kind::supervisor, Kind::reason,
+                 Kind::reopen_order}) {
+    if (kind == pending_name(k)) {
+      p.kind = k;
+    }
+  }
+  p.quantity = static_cast<int>(int_or(o, "quantity", 0));
+  p.line = static_cast<int>(int_or(o, "line", -1));
+  p.serial = text_or_empty(o, "serial");
+  p.lot = text_or_empty(o, "lot");
+  p.expiry = text_or_empty(o, "expiry");
+  p.purpose = text_or_empty(o, "purpose");
+  p.supervisor = text_or_empty(o, "supervisor");
+  return p;
 }
 
 int OpenOrder::scanned() const {
@@ -56,230 +232,850 @@ int OpenOrder::expected() const {
   return n;
 }
 
-namespace {
-
-OpenOrder open_order_from(std::int64_t session_id, const Order& order) {
-  OpenOrder open;
-  open.session_id = session_id;
-  open.order_id = order.id;
-  for (const auto& line : order.lines) {
-    open.lines.push_back({line.sku, line.name, line.barcodes, 0, line.qty});
-  }
-  return open;
+json::object ScanOutcome::to_json() const {
+  json::object o;
+  o["verdict"] = to_string(verdict);
+  o["accepted"] = accepted();
+  o["scan"] = scan;
+  o["symbology"] = symbology;
+  o["order"] = order_id.empty() ? json::value() : json::value(order_id);
+  o["packer"] = packer.empty() ? json::value() : json::value(packer);
+  o["message"] = message;
+  o["line"] = line ? json::value(*line) : json::value();
+  o["box"] = box;
+  o["scanned"] = scanned;
+  o["expected"] = expected;
+  return o;
 }
 
-}  // namespace
-
 PackSession::PackSession(Database& db, OrderBook& orders, Outbox& outbox, PrintQueue& prints,
-                         StationIdentity identity, int label_dpi)
+                         StationIdentity identity, PackRules rules, int label_dpi)
     : db_(db),
       orders_(orders),
       outbox_(outbox),
       prints_(prints),
       identity_(std::move(identity)),
+      rules_(std::move(rules)),
       label_dpi_(label_dpi) {}
 
+// --- state in the store -----------------------------------------------------------------------
+
+std::optional<OpenOrder> PackSession::load_open_order(std::int64_t session_id, const Order& order,
+                                                      int box, bool reopened,
+                                                      const Pending& pending) {
+  OpenOrder open;
+  open.session_id = session_id;
+  open.order_id = order.id;
+  open.box = box;
+  open.reopened = reopened;
+  open.pending = pending;
+  for (const auto& line : order.lines) {
+    LineProgress p;
+    p.sku = line.sku;
+    p.name = line.name;
+    p.qty = line.qty;
+    p.serial_required = line.serial_required;
+    p.lot_required = line.lot_required;
+    for (const auto& code : line.barcodes) {
+      p.keys.push_back(match_key(code));
+    }
+    open.lines.push_back(std::move(p));
+  }
+  // What counts: every scan of this order that counted items, in any session the packer did
+  // not cancel, unless it was undone. A reopened order keeps what was packed before.
+  auto counts = db_.statement(
+      "SELECT s.line_no, s.qty, s.serial FROM scans s JOIN pack_sessions p ON p.id = s.session_id "
+      "WHERE s.order_id = ?1 AND s.qty > 0 AND s.undone = 0 AND p.state != 'cancelled' "
+      "ORDER BY s.id");
+  counts.bind_all(order.id);
+  while (counts.step()) {
+    const auto line = static_cast<std::size_t>(counts.column_int(0));
+    if (line < open.lines.size()) {
+      open.lines[line].scanned += static_cast<int>(counts.column_int(1));
+      if (auto serial = counts.column_optional_text(2); serial && !serial->empty()) {
+        open.lines[line].serials.push_back(*serial);
+      }
+    }
+  }
+  return open;
+}
+
 Result<void> PackSession::restore() {
-  auto restored = db_.read([&]() -> std::optional<OpenOrder> {
-    auto sel = db_.statement("SELECT id, order_id FROM pack_sessions WHERE state = 'open'");
+  auto restored = db_.read([&]() -> State {
+    State st;
+    auto kv = db_.statement("SELECT key, value FROM station_state");
+    while (kv.step()) {
+      const std::string key = kv.column_text(0);
+      if (key == "packer") {
+        st.packer = kv.column_text(1);
+      } else if (key == "idle_pending") {
+        auto v = json::parse(kv.column_text(1));
+        st.idle_pending = Pending::from_json(v.as_object());
+      }
+    }
+    auto sel = db_.statement(
+        "SELECT id, order_id, box, reopened, pending FROM pack_sessions WHERE state = 'open'");
     if (!sel.step()) {
-      return std::nullopt;
+      return st;
     }
     const std::int64_t session_id = sel.column_int(0);
     const std::string order_id = sel.column_text(1);
+    const int box = static_cast<int>(sel.column_int(2));
+    const bool reopened = sel.column_int(3) != 0;
+    Pending pending;
+    if (auto p = sel.column_optional_text(4)) {
+      pending = Pending::from_json(json::parse(*p).as_object());
+    }
     auto found = orders_.find(order_id);
     if (!found) {
       throw StoreError(0, "the open pack session refers to an unknown order " + order_id);
     }
-    OpenOrder open = open_order_from(session_id, found->first);
-    auto counts = db_.statement(
-        "SELECT line_no, count(*) FROM scans WHERE session_id = ?1 AND accepted = 1 "
-        "AND line_no IS NOT NULL GROUP BY line_no");
-    counts.bind_all(session_id);
-    while (counts.step()) {
-      const auto line = static_cast<std::size_t>(counts.column_int(0));
-      if (line < open.lines.size()) {
-        open.lines[line].scanned = static_cast<int>(counts.column_int(1));
-      }
-    }
-    return open;
+    st.open = load_open_order(session_id, found->first, box, reopened, pending);
+    return st;
   });
   if (!restored) {
     return restored.error();
   }
-  open_ = std::move(*restored);
+  state_ = std::move(*restored);
   return {};
 }
 
+void PackSession::save_pending(const State& st) {
+  if (st.open) {
+    db_.statement("UPDATE pack_sessions SET box = ?2, pending = ?3 WHERE id = ?1")
+        .bind_all(st.open->session_id, st.open->box, json::serialize(st.open->pending.to_json()))
+        .run();
+  }
+  db_.statement("INSERT OR REPLACE INTO station_state (key, value) VALUES ('packer', ?1)")
+      .bind_all(st.packer)
+      .run();
+  db_.statement("INSERT OR REPLACE INTO station_state (key, value) VALUES ('idle_pending', ?1)")
+      .bind_all(json::serialize(st.idle_pending.to_json()))
+      .run();
+}
+
+void PackSession::audit(std::string_view kind, const std::string& order_id, json::object detail) {
+  db_.statement(
+         "INSERT INTO audit (at, mono_ns, station, packer, kind, order_id, detail) "
+         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+      .bind(1, now_)
+      .bind(2, mono_ns_)
+      .bind(3, identity_.station_id)
+      .bind(4, deciding_->packer.empty() ? std::optional<std::string>()
+                                         : std::optional<std::string>(deciding_->packer))
+      .bind(5, kind)
+      .bind(6,
+            order_id.empty() ? std::optional<std::string>() : std::optional<std::string>(order_id))
+      .bind(7, json::serialize(detail))
+      .run();
+}
+
+void PackSession::emit(const std::string& type, const std::string& subject, json::object data) {
+  data["station"] = identity_.station_id;
+  data["site"] = identity_.site;
+  data["packer"] = deciding_->packer.empty() ? json::value() : json::value(deciding_->packer);
+  outbox_.enqueue({type, subject, std::move(data)});
+  queued_events_ = true;
+}
+
+// --- the decision -----------------------------------------------------------------------------
+
 Result<ScanOutcome> PackSession::handle(const drivers::Scan& scan) {
-  completed_in_tx_ = false;
+  queued_prints_ = false;
+  queued_events_ = false;
+  undone_qty_ = 0;
+  now_ = format_utc(scan.received_at);
+  mono_ns_ = monotonic_ns(scan.received_mono);
+  State next = state_;
+  deciding_ = &next;
   auto decided = db_.write([&] {
-    Decision d = open_ ? decide_open(scan) : decide_idle(scan);
-    const auto session =
-        d.next ? std::optional<std::int64_t>(d.next->session_id)
-               : (open_ ? std::optional<std::int64_t>(open_->session_id) : std::nullopt);
-    record(scan, d.outcome, session);
-    return d;
+    Row row;
+    const std::optional<std::int64_t> before =
+        state_.open ? std::optional<std::int64_t>(state_.open->session_id) : std::nullopt;
+    ScanOutcome out = decide(scan, next, row);
+    // A PIN never lands in a table or a log.
+    out.scan = starts_with(scan.data, rules_.pin_prefix) ? rules_.pin_prefix + "****" : scan.data;
+    out.symbology = scan.symbology;
+    const std::optional<std::int64_t> session =
+        next.open ? std::optional<std::int64_t>(next.open->session_id) : before;
+    db_.statement(
+           "INSERT INTO scans (session_id, scanner, data, verdict, accepted, line_no, at, mono_ns, "
+           "order_id, box, qty, serial, lot, expiry, symbology, packer, message) "
+           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)")
+        .bind(1, session)
+        .bind(2, scan.scanner)
+        .bind(3, out.scan)
+        .bind(4, to_string(out.verdict))
+        .bind(5, out.accepted() ? 1 : 0)
+        .bind(6, row.line)
+        .bind(7, now_)
+        .bind(8, mono_ns_)
+        .bind(9, out.order_id.empty() ? std::optional<std::string>()
+                                      : std::optional<std::string>(out.order_id))
+        .bind(10, row.box > 0 ? std::optional<int>(row.box) : std::nullopt)
+        .bind(11, row.qty)
+        .bind(12, row.serial.empty() ? std::optional<std::string>() : row.serial)
+        .bind(13, row.lot.empty() ? std::optional<std::string>() : row.lot)
+        .bind(14, row.expiry.empty() ? std::optional<std::string>() : row.expiry)
+        .bind(15, scan.symbology)
+        .bind(16, next.packer.empty() ? std::optional<std::string>() : next.packer)
+        .bind(17, out.message)
+        .run();
+    const bool pack_done =
+        out.verdict == Verdict::order_complete || out.verdict == Verdict::order_closed_short;
+    const int items = out.verdict == Verdict::scan_undone ? -undone_qty_ : row.qty;
+    db_.statement(
+           "INSERT INTO scan_counts (packer, scans, rejected, items, packs) "
+           "VALUES (?1, 1, ?2, ?3, ?4) ON CONFLICT (packer) DO UPDATE SET scans = scans + 1, "
+           "rejected = rejected + ?2, items = items + ?3, packs = packs + ?4")
+        .bind_all(next.packer, out.accepted() ? 0 : 1, items, pack_done ? 1 : 0)
+        .run();
+    json::object scan_detail{
+        {"scanner", scan.scanner}, {"data", out.scan}, {"symbology", scan.symbology}};
+    if (!scan.rejected.empty()) {
+      scan_detail["rejected"] = scan.rejected;
+    }
+    audit("scan", out.order_id, std::move(scan_detail));
+    audit("verdict", out.order_id, out.to_json());
+    save_pending(next);
+    return out;
   });
   if (!decided) {
     return decided.error();
   }
-  open_ = std::move(decided->next);
-  if (completed_in_tx_) {
+  state_ = std::move(next);
+  if (queued_prints_) {
     prints_.kick();
+  }
+  if (queued_events_) {
     outbox_.committed();
   }
-  return std::move(decided->outcome);
+  for (const auto& listener : listeners_) {
+    listener(*decided);
+  }
+  return std::move(*decided);
 }
 
-PackSession::Decision PackSession::decide_idle(const drivers::Scan& scan) {
-  Decision d;
-  d.outcome.scan = scan.data;
-  auto found = orders_.find(scan.data);
+ScanOutcome PackSession::outcome(Verdict v, const State& st, std::string message) const {
+  ScanOutcome o;
+  o.verdict = v;
+  o.message = std::move(message);
+  o.packer = st.packer;
+  if (st.open) {
+    o.order_id = st.open->order_id;
+    o.box = st.open->box;
+    o.scanned = st.open->scanned();
+    o.expected = st.open->expected();
+  }
+  return o;
+}
+
+const Supervisor* PackSession::find_supervisor(const std::string& data) const {
+  for (const auto& s : rules_.supervisors) {
+    if (!s.badge.empty() && s.badge == data) {
+      return &s;
+    }
+    if (!s.pin_sha256.empty() && starts_with(data, rules_.pin_prefix) &&
+        sha256_hex(data.substr(rules_.pin_prefix.size())) == s.pin_sha256) {
+      return &s;
+    }
+  }
+  return nullptr;
+}
+
+ScanOutcome PackSession::decide(const drivers::Scan& scan, State& st, Row& row) {
+  if (!scan.rejected.empty()) {
+    return outcome(Verdict::rejected_scan, st, "Not a usable scan: " + scan.rejected + ".");
+  }
+  const std::string& data = scan.data;
+  if (starts_with(data, rules_.packer_badge_prefix)) {
+    return decide_badge(data, st);
+  }
+  if (starts_with(data, rules_.pin_prefix) || find_supervisor(data)) {
+    return decide_supervisor(data, st);
+  }
+  if (starts_with(data, rules_.command_prefix)) {
+    return decide_command(data, st, row);
+  }
+  Pending& pending = st.open ? st.open->pending : st.idle_pending;
+  if (pending.kind == Pending::Kind::supervisor) {
+    return outcome(Verdict::not_authorised, st,
+                   "A supervisor's badge or PIN is needed here (CMD-UNDO to go back).");
+  }
+  if (starts_with(data, rules_.reason_prefix) || pending.kind == Pending::Kind::reason) {
+    return decide_reason(data, st);
+  }
+  if (auto q = parse_quantity(data, rules_.quantity_prefix)) {
+    return decide_quantity(*q, st);
+  }
+  if (rules_.require_packer && st.packer.empty()) {
+    return outcome(Verdict::login_required, st, "Scan your badge first.");
+  }
+  if (st.open && (st.open->pending.kind == Pending::Kind::serial ||
+                  st.open->pending.kind == Pending::Kind::lot)) {
+    return decide_capture(data, st, row);
+  }
+  if (!st.open) {
+    return decide_idle(data, st);
+  }
+  return decide_item(scan, st, row);
+}
+
+ScanOutcome PackSession::decide_badge(const std::string& data, State& st) {
+  const std::string id = data.substr(rules_.packer_badge_prefix.size());
+  if (st.packer == id) {
+    audit("state", st.open ? st.open->order_id : "",
+          json::object{{"event", "packer_logged_out"}, {"packer", id}});
+    st.packer.clear();
+    return outcome(Verdict::packer_logged_out, st, "Packer " + id + " logged out.");
+  }
+  if (!st.packer.empty()) {
+    audit("state", "", json::object{{"event", "packer_logged_out"}, {"packer", st.packer}});
+  }
+  st.packer = id;
+  audit("state", st.open ? st.open->order_id : "",
+        json::object{{"event", "packer_logged_in"}, {"packer", id}});
+  return outcome(Verdict::packer_logged_in, st, "Packer " + id + " logged in.");
+}
+
+ScanOutcome PackSession::decide_supervisor(const std::string& data, State& st) {
+  Pending& pending = st.open ? st.open->pending : st.idle_pending;
+  if (pending.kind != Pending::Kind::supervisor) {
+    return outcome(Verdict::unknown_command, st, "No override was asked for.");
+  }
+  const Supervisor* sup = find_supervisor(data);
+  if (!sup) {
+    return outcome(Verdict::not_authorised, st, "Not a supervisor's badge or PIN.");
+  }
+  const std::string order_id = st.open ? st.open->order_id : "";
+  audit("override", order_id,
+        json::object{{"supervisor", sup->id},
+                     {"purpose", pending.purpose},
+                     {"by", starts_with(data, rules_.pin_prefix) ? "pin" : "badge"}});
+  if (pending.purpose == "reopen") {
+    pending = Pending{};
+    pending.kind = Pending::Kind::reopen_order;
+    pending.supervisor = sup->id;
+    return outcome(Verdict::reopen_authorised, st, "Scan the order to reopen.");
+  }
+  pending = Pending{};
+  pending.kind = Pending::Kind::reason;
+  pending.purpose = "short";
+  pending.supervisor = sup->id;
+  std::string codes;
+  for (const auto& r : rules_.reason_codes) {
+    codes += (codes.empty() ? "" : ", ") + rules_.reason_prefix + upper(r);
+  }
+  return outcome(Verdict::reason_needed, st, "Scan the reason: " + codes + ".");
+}
+
+ScanOutcome PackSession::decide_command(const std::string& data, State& st, Row&) {
+  const std::string cmd = upper(data.substr(rules_.command_prefix.size()));
+  if (cmd == "UNDO") {
+    return undo(st);
+  }
+  if (cmd == "CLOSE-BOX") {
+    return close_box(st);
+  }
+  if (cmd == "CANCEL") {
+    if (!st.open) {
+      if (st.idle_pending.kind != Pending::Kind::none) {
+        st.idle_pending = Pending{};
+        return outcome(Verdict::scan_undone, st, "Reopen abandoned.");
+      }
+      return outcome(Verdict::unknown_command, st, "No order is open.");
+    }
+    const OpenOrder open = *st.open;
+    db_.statement("UPDATE pack_sessions SET state = 'cancelled', closed_at = ?2 WHERE id = ?1")
+        .bind_all(open.session_id, now_)
+        .run();
+    orders_.set_status(open.order_id, open.reopened ? OrderStatus::packed : OrderStatus::ready);
+    audit("state", open.order_id, json::object{{"event", "pack_cancelled"}});
+    emit("com.packbench.pack.cancelled.v1", open.order_id,
+         json::object{{"order_id", open.order_id},
+                      {"cancelled_at", now_},
+                      {"scanned", open.scanned()},
+                      {"reopened", open.reopened}});
+    ScanOutcome o = outcome(Verdict::pack_cancelled, st,
+                            "Order " + open.order_id + " cancelled at this bench; unpack the box.");
+    st.open.reset();
+    return o;
+  }
+  if (cmd == "SHORT") {
+    if (!st.open) {
+      return outcome(Verdict::unknown_command, st, "No order is open.");
+    }
+    if (rules_.supervisors.empty()) {
+      return outcome(Verdict::not_authorised, st,
+                     "No supervisor is configured at this station to approve a short order.");
+    }
+    st.open->pending = Pending{};
+    st.open->pending.kind = Pending::Kind::supervisor;
+    st.open->pending.purpose = "short";
+    return outcome(Verdict::supervisor_needed, st,
+                   "Closing short needs a supervisor: badge or PIN.");
+  }
+  if (cmd == "REOPEN") {
+    if (st.open) {
+      return outcome(Verdict::unknown_command, st,
+                     "Finish or cancel order " + st.open->order_id + " first.");
+    }
+    if (rules_.supervisors.empty()) {
+      return outcome(Verdict::not_authorised, st,
+                     "No supervisor is configured at this station to approve a reopen.");
+    }
+    st.idle_pending = Pending{};
+    st.idle_pending.kind = Pending::Kind::supervisor;
+    st.idle_pending.purpose = "reopen";
+    return outcome(Verdict::supervisor_needed, st, "Reopening needs a supervisor: badge or PIN.");
+  }
+  return outcome(Verdict::unknown_command, st, "Unknown command '" + data + "'.");
+}
+
+ScanOutcome PackSession::decide_reason(const std::string& data, State& st) {
+  if (!st.open || st.open->pending.kind != Pending::Kind::reason) {
+    return outcome(Verdict::unknown_command, st, "No reason was asked for.");
+  }
+  const std::string code = starts_with(data, rules_.reason_prefix)
+                               ? lower(data.substr(rules_.reason_prefix.size()))
+                               : std::string();
+  if (std::find(rules_.reason_codes.begin(), rules_.reason_codes.end(), code) ==
+      rules_.reason_codes.end()) {
+    return outcome(Verdict::unknown_reason, st,
+                   "'" + data + "' is not a reason code (CMD-UNDO to go back).");
+  }
+  OpenOrder& open = *st.open;
+  json::array missing;
+  for (const auto& l : open.lines) {
+    if (l.scanned < l.qty) {
+      missing.push_back(json::object{{"sku", l.sku}, {"missing", l.qty - l.scanned}});
+    }
+  }
+  json::object exception{
+      {"reason", code}, {"supervisor", open.pending.supervisor}, {"missing", std::move(missing)}};
+  audit("override", open.order_id, exception);
+  const std::string order_id = open.order_id;
+  const int scanned = open.scanned();
+  const int expected = open.expected();
+  finish_order(st, exception);
+  ScanOutcome o = outcome(Verdict::order_closed_short, st,
+                          fmt::format("Order {} closed short ({}): {} of {} items.", order_id, code,
+                                      scanned, expected));
+  o.order_id = order_id;
+  o.scanned = scanned;
+  o.expected = expected;
+  return o;
+}
+
+ScanOutcome PackSession::decide_quantity(int quantity, State& st) {
+  if (!st.open) {
+    return outcome(Verdict::unknown_command, st, "Open an order before a quantity.");
+  }
+  if (quantity < 1 || quantity > rules_.max_quantity) {
+    return outcome(Verdict::invalid_quantity, st,
+                   fmt::format("A quantity must be from 1 to {}.", rules_.max_quantity));
+  }
+  if (st.open->pending.kind != Pending::Kind::none &&
+      st.open->pending.kind != Pending::Kind::quantity) {
+    return outcome(Verdict::invalid_quantity, st, "Finish the item in hand first.");
+  }
+  st.open->pending = Pending{};
+  st.open->pending.kind = Pending::Kind::quantity;
+  st.open->pending.quantity = quantity;
+  return outcome(Verdict::quantity_set, st, fmt::format("Next item counts {}. Scan it.", quantity));
+}
+
+ScanOutcome PackSession::decide_capture(const std::string& data, State& st, Row& row) {
+  OpenOrder& open = *st.open;
+  Pending& p = open.pending;
+  const auto line = static_cast<std::size_t>(p.line);
+  if (line >= open.lines.size()) {
+    p = Pending{};
+    return outcome(Verdict::unknown_command, st, "Scan the item again.");
+  }
+  const std::string what = p.kind == Pending::Kind::serial ? "serial number" : "lot";
+  const std::string key = match_key(data);
+  for (const auto& l : open.lines) {
+    if (std::find(l.keys.begin(), l.keys.end(), key) != l.keys.end() || data == open.order_id) {
+      return outcome(Verdict::wrong_item, st,
+                     "That is an item, not a " + what + ": scan the " + what + " of " +
+                         open.lines[line].name + " (CMD-UNDO to go back).");
+    }
+  }
+  if (p.kind == Pending::Kind::serial) {
+    for (const auto& l : open.lines) {
+      if (std::find(l.serials.begin(), l.serials.end(), data) != l.serials.end()) {
+        return outcome(Verdict::duplicate_serial, st,
+                       "Serial " + data + " is already packed in this order.");
+      }
+    }
+    if (open.lines[line].lot_required && p.lot.empty()) {
+      p.kind = Pending::Kind::lot;
+      p.serial = data;
+      return outcome(Verdict::lot_needed, st, "Now scan the lot of " + open.lines[line].name + ".");
+    }
+    const Pending taken = p;
+    return accept_items(st, row, static_cast<int>(line), 1, data, taken.lot, taken.expiry);
+  }
+  const Pending taken = p;
+  return accept_items(st, row, static_cast<int>(line), taken.quantity > 0 ? taken.quantity : 1,
+                      taken.serial, data, taken.expiry);
+}
+
+ScanOutcome PackSession::decide_idle(const std::string& data, State& st) {
+  auto found = orders_.find(data);
+  if (st.idle_pending.kind == Pending::Kind::reopen_order) {
+    if (!found) {
+      return outcome(Verdict::order_not_found, st, "No order '" + data + "' to reopen.");
+    }
+    if (found->second != OrderStatus::packed) {
+      return outcome(Verdict::unknown_command, st,
+                     "Order " + data + " is not packed; scan it without CMD-REOPEN.");
+    }
+    const std::string supervisor = st.idle_pending.supervisor;
+    int box = 1;
+    auto max_box = db_.statement("SELECT coalesce(max(box), 0) FROM scans WHERE order_id = ?1");
+    max_box.bind_all(data);
+    if (max_box.step()) {
+      box = static_cast<int>(max_box.column_int(0)) + 1;
+    }
+    db_.statement(
+           "INSERT INTO pack_sessions (order_id, state, opened_at, box, reopened) "
+           "VALUES (?1, 'open', ?2, ?3, 1)")
+        .bind_all(data, now_, box)
+        .run();
+    orders_.set_status(data, OrderStatus::packing);
+    st.open = load_open_order(db_.last_insert_id(), found->first, box, true, Pending{});
+    st.idle_pending = Pending{};
+    audit("state", data, json::object{{"event", "order_reopened"}, {"supervisor", supervisor}});
+    emit("com.packbench.order.reopened.v1", data,
+         json::object{{"order_id", data}, {"reopened_at", now_}, {"supervisor", supervisor}});
+    return outcome(Verdict::order_reopened, st,
+                   fmt::format("Order {} reopened: {} of {} items counted, next items go to box "
+                               "{}.",
+                               data, st.open->scanned(), st.open->expected(), box));
+  }
   if (!found) {
-    d.outcome.verdict = Verdict::order_not_found;
-    d.outcome.message = fmt::format("No order '{}'. Scan the order's barcode first.", scan.data);
-    return d;
+    return outcome(Verdict::order_not_found, st,
+                   "No order '" + data + "'. Scan the order's barcode first.");
   }
   const auto& [order, status] = *found;
-  d.outcome.order_id = order.id;
+  ScanOutcome rejected;
   if (status == OrderStatus::packed) {
-    d.outcome.verdict = Verdict::order_already_packed;
-    d.outcome.message = fmt::format("Order {} is already packed.", order.id);
-    return d;
+    rejected =
+        outcome(Verdict::order_already_packed, st, "Order " + order.id + " is already packed.");
+  } else if (status == OrderStatus::cancelled) {
+    rejected = outcome(Verdict::order_cancelled, st,
+                       "Order " + order.id + " was cancelled. Do not pack it.");
   }
-  if (status == OrderStatus::cancelled) {
-    d.outcome.verdict = Verdict::order_cancelled;
-    d.outcome.message = fmt::format("Order {} was cancelled. Do not pack it.", order.id);
-    return d;
+  if (!rejected.message.empty()) {
+    rejected.order_id = order.id;
+    return rejected;
   }
   db_.statement("INSERT INTO pack_sessions (order_id, state, opened_at) VALUES (?1, 'open', ?2)")
-      .bind_all(order.id, format_utc(scan.received_at))
+      .bind_all(order.id, now_)
       .run();
   orders_.set_status(order.id, OrderStatus::packing);
-  d.next = open_order_from(db_.last_insert_id(), order);
-  d.outcome.verdict = Verdict::order_opened;
-  d.outcome.expected = d.next->expected();
-  d.outcome.message = fmt::format("Order {} open: {} item{} to scan.", order.id, d.outcome.expected,
-                                  d.outcome.expected == 1 ? "" : "s");
-  return d;
+  st.open = load_open_order(db_.last_insert_id(), order, 1, false, Pending{});
+  audit("state", order.id, json::object{{"event", "order_opened"}});
+  const int n = st.open->expected() - st.open->scanned();
+  return outcome(Verdict::order_opened, st,
+                 fmt::format("Order {} open: {} item{} to scan.", order.id, n, n == 1 ? "" : "s"));
 }
 
-PackSession::Decision PackSession::decide_open(const drivers::Scan& scan) {
-  Decision d;
-  d.next = open_;
-  OpenOrder& open = *d.next;
-  d.outcome.scan = scan.data;
-  d.outcome.order_id = open.order_id;
-  auto finish = [&] {
-    d.outcome.scanned = open.scanned();
-    d.outcome.expected = open.expected();
-  };
-
-  if (scan.data == open.order_id) {
-    d.outcome.verdict = Verdict::order_already_open;
-    d.outcome.message = fmt::format("Order {} is open. Scan its items.", open.order_id);
-    finish();
-    return d;
+ScanOutcome PackSession::decide_item(const drivers::Scan& scan, State& st, Row& row) {
+  OpenOrder& open = *st.open;
+  const std::string& data = scan.data;
+  if (data == open.order_id) {
+    return outcome(Verdict::order_already_open, st,
+                   "Order " + open.order_id + " is open. Scan its items.");
   }
-
-  std::optional<std::size_t> matched;  // a line that has this barcode
-  for (std::size_t i = 0; i < open.lines.size(); ++i) {
-    const auto& codes = open.lines[i].barcodes;
-    if (std::find(codes.begin(), codes.end(), scan.data) != codes.end()) {
+  const gs1::Reading reading = gs1::read(data, scan.symbology);
+  const std::string key = reading.gtin14 ? *reading.gtin14 : data;
+  std::optional<std::size_t> matched;
+  for (std::size_t i = 0; i < open.lines.size() && !matched; ++i) {
+    const auto& keys = open.lines[i].keys;
+    if (std::find(keys.begin(), keys.end(), key) != keys.end()) {
       matched = i;
-      break;
     }
   }
+  const int quantity = open.pending.kind == Pending::Kind::quantity ? open.pending.quantity : 1;
   if (!matched) {
-    if (auto other = orders_.find(scan.data)) {
-      d.outcome.verdict = Verdict::another_order_open;
-      d.outcome.message = fmt::format("Finish order {} first ({} of {} items scanned).",
-                                      open.order_id, open.scanned(), open.expected());
-    } else {
-      d.outcome.verdict = Verdict::wrong_item;
-      d.outcome.message = fmt::format("'{}' is not in order {}.", scan.data, open.order_id);
+    if (orders_.find(data)) {
+      return outcome(Verdict::another_order_open, st,
+                     fmt::format("Finish order {} first ({} of {} items scanned).", open.order_id,
+                                 open.scanned(), open.expected()));
     }
-    finish();
-    return d;
+    return outcome(Verdict::wrong_item, st,
+                   "'" + data + "' is not in order " + open.order_id + ".");
   }
   auto& line = open.lines[*matched];
-  d.outcome.line = static_cast<int>(*matched);
-  if (line.scanned >= line.qty) {
-    d.outcome.verdict = Verdict::over_scan;
-    d.outcome.message = fmt::format("Too many: order {} needs {} × {}, all scanned.", open.order_id,
-                                    line.qty, line.name);
-    finish();
-    return d;
+  auto element = [&](const char* ai) {
+    const gs1::Element* e = reading.find(ai);
+    return e ? e->value : std::string();
+  };
+  const std::string serial = element("21");
+  const std::string lot = element("10");
+  const std::string expiry = element("17");
+  ScanOutcome o;
+  if (!expiry.empty() && expiry_passed(expiry, yyyymmdd(scan.received_at))) {
+    o = outcome(Verdict::expired, st,
+                line.name + " expired (" + expiry + "). Put it aside and take another.");
+  } else if (line.serial_required && quantity > 1) {
+    open.pending = Pending{};
+    o = outcome(Verdict::invalid_quantity, st,
+                line.name + " needs a serial for each item: scan them one at a time.");
+  } else if (line.scanned + quantity > line.qty) {
+    open.pending = Pending{};
+    o = outcome(Verdict::over_scan, st,
+                fmt::format("Too many: order {} needs {} × {}, {} scanned.", open.order_id,
+                            line.qty, line.name, line.scanned));
+  } else if (line.serial_required && serial.empty()) {
+    open.pending = Pending{};
+    open.pending.kind = Pending::Kind::serial;
+    open.pending.line = static_cast<int>(*matched);
+    open.pending.lot = lot;
+    open.pending.expiry = expiry;
+    o = outcome(Verdict::serial_needed, st, "Now scan the serial number of " + line.name + ".");
+  } else if (!serial.empty() &&
+             std::any_of(open.lines.begin(), open.lines.end(), [&](const LineProgress& l) {
+               return std::find(l.serials.begin(), l.serials.end(), serial) != l.serials.end();
+             })) {
+    o = outcome(Verdict::duplicate_serial, st,
+                "Serial " + serial + " is already packed in this order.");
+  } else if (line.lot_required && lot.empty()) {
+    open.pending = Pending{};
+    open.pending.kind = Pending::Kind::lot;
+    open.pending.line = static_cast<int>(*matched);
+    open.pending.quantity = quantity;
+    open.pending.serial = serial;
+    open.pending.expiry = expiry;
+    o = outcome(Verdict::lot_needed, st, "Now scan the lot of " + line.name + ".");
+  } else {
+    return accept_items(st, row, static_cast<int>(*matched), quantity, serial, lot, expiry);
   }
-  ++line.scanned;
-  finish();
-  if (open.scanned() < open.expected()) {
-    d.outcome.verdict = Verdict::item_accepted;
-    d.outcome.message = fmt::format("{} ({} of {})", line.name, line.scanned, line.qty);
-    return d;
-  }
-  complete(open, scan);
-  d.outcome.verdict = Verdict::order_complete;
-  d.outcome.message =
-      fmt::format("Order {} complete: {} items. Label printing.", open.order_id, open.expected());
-  d.next.reset();
-  return d;
+  o.line = static_cast<int>(*matched);
+  return o;
 }
 
-void PackSession::complete(const OpenOrder& open, const drivers::Scan& scan) {
-  const std::string packed_at = format_utc(scan.received_at);
-  db_.statement("UPDATE pack_sessions SET state = 'complete', closed_at = ?2 WHERE id = ?1")
-      .bind_all(open.session_id, packed_at)
-      .run();
-  orders_.set_status(open.order_id, OrderStatus::packed);
+ScanOutcome PackSession::accept_items(State& st, Row& row, int line_no, int qty, std::string serial,
+                                      std::string lot, std::string expiry) {
+  OpenOrder& open = *st.open;
+  auto& line = open.lines[static_cast<std::size_t>(line_no)];
+  if (line.scanned + qty > line.qty) {
+    open.pending = Pending{};
+    return outcome(Verdict::over_scan, st,
+                   fmt::format("Too many: order {} needs {} × {}, {} scanned.", open.order_id,
+                               line.qty, line.name, line.scanned));
+  }
+  line.scanned += qty;
+  if (!serial.empty()) {
+    line.serials.push_back(serial);
+  }
+  open.pending = Pending{};
+  row.line = line_no;
+  row.qty = qty;
+  row.box = open.box;
+  row.serial = std::move(serial);
+  row.lot = std::move(lot);
+  row.expiry = std::move(expiry);
+  if (open.scanned() < open.expected()) {
+    ScanOutcome o = outcome(
+        Verdict::item_accepted, st,
+        qty == 1 ? fmt::format("{} ({} of {})", line.name, line.scanned, line.qty)
+                 : fmt::format("{} × {} ({} of {})", qty, line.name, line.scanned, line.qty));
+    o.line = line_no;
+    return o;
+  }
+  const std::string order_id = open.order_id;
+  const int expected = open.expected();
+  const int boxes = open.box;
+  finish_order(st, std::nullopt);
+  ScanOutcome o = outcome(Verdict::order_complete, st,
+                          fmt::format("Order {} complete: {} items in {} box{}. Label printing.",
+                                      order_id, expected, boxes, boxes == 1 ? "" : "es"));
+  o.order_id = order_id;
+  o.line = line_no;
+  o.scanned = expected;
+  o.expected = expected;
+  o.box = boxes;
+  return o;
+}
 
+ScanOutcome PackSession::undo(State& st) {
+  Pending& pending = st.open ? st.open->pending : st.idle_pending;
+  if (pending.kind != Pending::Kind::none) {
+    const std::string what = pending_name(pending.kind);
+    pending = Pending{};
+    return outcome(Verdict::scan_undone, st, "Undone: the " + what + " that was asked for.");
+  }
+  if (!st.open) {
+    return outcome(Verdict::nothing_to_undo, st, "Nothing to undo.");
+  }
+  OpenOrder& open = *st.open;
+  auto last = db_.statement(
+      "SELECT id, line_no, qty, serial, box FROM scans WHERE session_id = ?1 AND qty > 0 "
+      "AND undone = 0 ORDER BY id DESC LIMIT 1");
+  last.bind_all(open.session_id);
+  if (!last.step()) {
+    return outcome(Verdict::nothing_to_undo, st, "Nothing to undo in this order.");
+  }
+  const std::int64_t id = last.column_int(0);
+  const auto line_no = static_cast<std::size_t>(last.column_int(1));
+  const int qty = static_cast<int>(last.column_int(2));
+  const auto serial = last.column_optional_text(3);
+  const int box = static_cast<int>(last.column_int(4));
+  if (box != open.box) {
+    return outcome(Verdict::nothing_to_undo, st,
+                   fmt::format("Box {} is closed; its items cannot be undone.", box));
+  }
+  db_.statement("UPDATE scans SET undone = 1 WHERE id = ?1").bind_all(id).run();
+  undone_qty_ = qty;
+  auto& line = open.lines.at(line_no);
+  line.scanned -= qty;
+  if (serial) {
+    line.serials.erase(std::remove(line.serials.begin(), line.serials.end(), *serial),
+                       line.serials.end());
+  }
+  audit("state", open.order_id,
+        json::object{{"event", "scan_undone"}, {"scan_id", id}, {"qty", qty}});
+  ScanOutcome o = outcome(Verdict::scan_undone, st,
+                          fmt::format("Undone: {} × {}. Take it out of the box.", qty, line.name));
+  o.line = static_cast<int>(line_no);
+  return o;
+}
+
+ScanOutcome PackSession::close_box(State& st) {
+  if (!st.open) {
+    return outcome(Verdict::unknown_command, st, "No order is open.");
+  }
+  OpenOrder& open = *st.open;
+  auto items = db_.statement(
+      "SELECT coalesce(sum(qty), 0) FROM scans WHERE session_id = ?1 AND box = ?2 AND qty > 0 "
+      "AND undone = 0");
+  items.bind_all(open.session_id, open.box);
+  const int in_box = items.step() ? static_cast<int>(items.column_int(0)) : 0;
+  if (in_box == 0) {
+    return outcome(Verdict::empty_box, st, fmt::format("Box {} is empty.", open.box));
+  }
+  queue_box_label(open, open.box, in_box, now_);
+  audit("state", open.order_id,
+        json::object{{"event", "box_closed"}, {"box", open.box}, {"items", in_box}});
+  emit("com.packbench.box.closed.v1", open.order_id,
+       json::object{
+           {"order_id", open.order_id}, {"box", open.box}, {"items", in_box}, {"closed_at", now_}});
+  const int closed = open.box;
+  open.box += 1;
+  open.pending = Pending{};
+  return outcome(
+      Verdict::box_closed, st,
+      fmt::format("Box {} closed: label printing. Next items go to box {}.", closed, open.box));
+}
+
+void PackSession::queue_box_label(const OpenOrder& open, int box, int items,
+                                  const std::string& at) {
   labels::ShippingLabel label;
   label.order_id = open.order_id;
   label.station_id = identity_.station_id;
   label.site = identity_.site;
-  label.box_number = 1;
-  label.item_count = open.expected();
-  label.packed_at = packed_at;
-  const std::string zpl = labels::render_shipping_label_zpl(label, {label_dpi_, 4.0, 6.0});
-  const std::int64_t job = prints_.enqueue("shipping-label", open.order_id, "application/zpl", zpl);
-
-  boost::json::object data;
-  data["order_id"] = open.order_id;
-  data["station"] = identity_.station_id;
-  data["site"] = identity_.site;
-  data["packed_at"] = packed_at;
-  data["items"] = open.expected();
-  data["boxes"] = 1;
-  boost::json::array lines;
-  for (const auto& l : open.lines) {
-    lines.push_back(boost::json::object{{"sku", l.sku}, {"qty", l.qty}, {"scanned", l.scanned}});
-  }
-  data["lines"] = std::move(lines);
-  data["print_jobs"] = boost::json::array{job};
-  outbox_.enqueue({"com.packbench.order.packed.v1", open.order_id, std::move(data)});
-  completed_in_tx_ = true;
+  label.box_number = box;
+  label.item_count = items;
+  label.packed_at = at;
+  prints_.enqueue("shipping-label", open.order_id, "application/zpl",
+                  labels::render_shipping_label_zpl(label, {label_dpi_, 4.0, 6.0}));
+  queued_prints_ = true;
 }
 
-void PackSession::record(const drivers::Scan& scan, const ScanOutcome& outcome,
-                         std::optional<std::int64_t> session_id) {
-  std::optional<std::int64_t> line;
-  if (outcome.line &&
-      (outcome.verdict == Verdict::item_accepted || outcome.verdict == Verdict::order_complete)) {
-    line = *outcome.line;
-  }
+void PackSession::finish_order(State& st, const std::optional<json::object>& exception) {
+  const OpenOrder open = *st.open;
   db_.statement(
-         "INSERT INTO scans (session_id, scanner, data, verdict, accepted, line_no, at, mono_ns) "
-         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
-      .bind(1, session_id)
-      .bind(2, scan.scanner)
-      .bind(3, scan.data)
-      .bind(4, std::string(to_string(outcome.verdict)))
-      .bind(5, is_accepted(outcome.verdict) ? 1 : 0)
-      .bind(6, line)
-      .bind(7, format_utc(scan.received_at))
-      .bind(8, monotonic_ns(scan.received_mono))
+         "UPDATE pack_sessions SET state = 'complete', closed_at = ?2, exception = ?3, pending = "
+         "NULL WHERE id = ?1")
+      .bind(1, open.session_id)
+      .bind(2, now_)
+      .bind(3, exception ? std::optional<std::string>(json::serialize(*exception)) : std::nullopt)
       .run();
+  orders_.set_status(open.order_id, OrderStatus::packed);
+
+  // Items per box, from the store plus what this scan adds: its row is written after the
+  // decision, so the difference to the count in memory is in the current box.
+  std::map<int, int> boxes;
+  auto per_box = db_.statement(
+      "SELECT s.box, sum(s.qty) FROM scans s JOIN pack_sessions p ON p.id = s.session_id "
+      "WHERE s.order_id = ?1 AND s.qty > 0 AND s.undone = 0 AND p.state != 'cancelled' "
+      "GROUP BY s.box");
+  per_box.bind_all(open.order_id);
+  while (per_box.step()) {
+    boxes[static_cast<int>(per_box.column_int(0))] += static_cast<int>(per_box.column_int(1));
+  }
+  int total = 0;
+  for (const auto& [b, n] : boxes) {
+    total += n;
+  }
+  boxes[open.box] += open.scanned() - total;
+  if (boxes[open.box] > 0) {
+    queue_box_label(open, open.box, boxes[open.box], now_);
+  } else {
+    boxes.erase(open.box);
+  }
+
+  json::array box_list;
+  for (const auto& [b, n] : boxes) {
+    box_list.push_back(json::object{{"box", b}, {"items", n}});
+  }
+  json::array lines;
+  for (const auto& l : open.lines) {
+    json::array serials;
+    for (const auto& s : l.serials) {
+      serials.push_back(json::value(s));
+    }
+    lines.push_back(json::object{
+        {"sku", l.sku}, {"qty", l.qty}, {"scanned", l.scanned}, {"serials", std::move(serials)}});
+  }
+  json::object data{{"order_id", open.order_id}, {"packed_at", now_},
+                    {"items", open.scanned()},   {"boxes", std::move(box_list)},
+                    {"lines", std::move(lines)}, {"complete", !exception.has_value()},
+                    {"reopened", open.reopened}};
+  if (exception) {
+    data["exception"] = *exception;
+  }
+  audit("state", open.order_id,
+        json::object{{"event", exception ? "order_closed_short" : "order_complete"}});
+  emit("com.packbench.order.packed.v1", open.order_id, std::move(data));
+  st.open.reset();
+}
+
+json::object PackSession::snapshot() const {
+  json::object s;
+  s["packer"] = state_.packer.empty() ? json::value() : json::value(state_.packer);
+  s["pending"] = state_.idle_pending.to_json();
+  if (!state_.open) {
+    s["order"] = nullptr;
+    return s;
+  }
+  const auto& open = *state_.open;
+  s["order"] = open.order_id;
+  s["box"] = open.box;
+  s["reopened"] = open.reopened;
+  s["scanned"] = open.scanned();
+  s["expected"] = open.expected();
+  s["pending"] = open.pending.to_json();
+  json::array lines;
+  for (const auto& l : open.lines) {
+    json::array serials;
+    for (const auto& x : l.serials) {
+      serials.push_back(json::value(x));
+    }
+    lines.push_back(json::object{{"sku", l.sku},
+                                 {"name", l.name},
+                                 {"scanned", l.scanned},
+                                 {"qty", l.qty},
+                                 {"serial_required", l.serial_required},
+                                 {"lot_required", l.lot_required},
+                                 {"serials", std::move(serials)}});
+  }
+  s["lines"] = std::move(lines);
+  return s;
 }
 
 }  // namespace packbench::station

@@ -1,12 +1,19 @@
 // The pack session: what happens at the bench between "scan an order" and "parcel closed".
 //
-//   idle --(order id)--> open --(item scans)--> ... --(last item)--> complete -> idle
+//   idle --(order id)--> open --(item scans, quantities, serials, lots, boxes)--> complete
+//        <------------- closed: labels queued, order.packed written --------------'
 //
-// Every scan is decided and its row committed before the verdict leaves this class, so a
-// verdict the packer has seen survives a power cut. Completing an order queues its shipping
-// label and writes its order.packed event in that same transaction.
+// Besides orders and items the packer scans the bench's own codes (see PackRules): a badge to
+// log in or out, a quantity before an item, commands (undo the last scan, cancel, close the box
+// and start the next, declare a short pick, reopen a packed order) and, where a supervisor must
+// agree, the supervisor's badge or PIN followed by a reason code.
+//
+// Every scan is decided and its rows committed before the verdict leaves this class, so a
+// verdict the packer has seen survives a power cut. Closing a box or an order queues its label
+// and writes its events in that same transaction.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <functional>
 #include <optional>
 #include <string>
@@ -15,22 +22,48 @@
 #include "packbench/drivers/scanner.hpp"
 #include "station/orders/order_book.hpp"
 #include "station/outbox/outbox.hpp"
+#include "station/pack/pack_rules.hpp"
 #include "station/print/print_queue.hpp"
 #include "station/store/store.hpp"
 
 namespace packbench::station {
 
 enum class Verdict {
-  order_opened,          // the scan was an order id; its lines are now expected
-  order_already_open,    // the open order's id again: nothing changes
-  item_accepted,         // an expected item
-  order_complete,        // the last expected item: labels print, the event goes out
+  // accepted: the bench moved on
+  order_opened,        // the scan was an order id; its lines are now expected
+  order_already_open,  // the open order's id again: nothing changes
+  item_accepted,       // an expected item (or several, after a quantity)
+  order_complete,      // the last expected item: labels print, the event goes out
+  quantity_set,        // the next item scan counts this many
+  serial_needed,       // the item needs its serial: scan it next
+  lot_needed,          // the item needs its lot: scan it next
+  scan_undone,         // the last scan (or the pending quantity/serial/lot/override) is undone
+  box_closed,          // this box's label prints; the next items go to the next box
+  pack_cancelled,      // the packer gave up on this order; it can be packed again
+  supervisor_needed,   // an override was asked for: a supervisor's badge or PIN is next
+  reason_needed,       // the supervisor agreed: the reason code is next
+  order_closed_short,  // closed with an exception: labels print for what is in the boxes
+  reopen_authorised,   // a supervisor agreed to reopen: the order's id is next
+  order_reopened,      // a packed order is open again, its earlier scans still counted
+  packer_logged_in,
+  packer_logged_out,
+  // rejected: nothing changed
   wrong_item,            // not in this order
   over_scan,             // in this order, but all of it is already scanned
   order_not_found,       // no open order and the scan is no known order id
   order_already_packed,  // that order was packed before
-  order_cancelled,       // that order was cancelled
+  order_cancelled,       // that order was cancelled by the back office
   another_order_open,    // an order id while a different order is open
+  duplicate_serial,      // this serial was already packed in this order
+  expired,               // the item's expiry date has passed
+  nothing_to_undo,
+  empty_box,         // closing a box with nothing in it
+  not_authorised,    // not a supervisor's badge or PIN
+  unknown_reason,    // not one of the configured reason codes
+  unknown_command,   // a bench code this station does not know, or not now
+  invalid_quantity,  // a quantity of 0, above the limit, or for an item that needs serials
+  login_required,    // the station requires a packer and none is logged in
+  rejected_scan,     // the scanner delivered garbage (see Scan::rejected)
 };
 std::string_view to_string(Verdict v);
 bool is_accepted(Verdict v);
@@ -38,27 +71,54 @@ bool is_accepted(Verdict v);
 struct LineProgress {
   std::string sku;
   std::string name;
-  std::vector<std::string> barcodes;
+  std::vector<std::string> keys;  // barcodes as matched: GTIN-14 where the code is a GTIN
   int scanned = 0;
   int qty = 0;
+  bool serial_required = false;
+  bool lot_required = false;
+  std::vector<std::string> serials;
+};
+
+// What the next scan will be taken as, besides an ordinary order or item scan.
+struct Pending {
+  enum class Kind { none, quantity, serial, lot, supervisor, reason, reopen_order };
+  Kind kind = Kind::none;
+  int quantity = 0;        // quantity: the count for the next item
+  int line = -1;           // serial, lot: for which line
+  std::string serial;      // lot: the serial already read or scanned for the item
+  std::string lot;         // serial: a lot already read with the item
+  std::string expiry;      // serial, lot: an expiry already read with the item
+  std::string purpose;     // supervisor: "short" or "reopen"
+  std::string supervisor;  // reason, reopen_order: who agreed
+
+  boost::json::object to_json() const;
+  static Pending from_json(const boost::json::object& o);
 };
 
 struct OpenOrder {
   std::int64_t session_id = 0;
   std::string order_id;
+  int box = 1;
+  bool reopened = false;
   std::vector<LineProgress> lines;
+  Pending pending;
   int scanned() const;
   int expected() const;
 };
 
 struct ScanOutcome {
-  Verdict verdict;
+  Verdict verdict = Verdict::rejected_scan;
   std::string scan;
+  std::string symbology;
   std::string order_id;
+  std::string packer;
   std::string message;  // for the packer, in words
   std::optional<int> line;
+  int box = 0;
   int scanned = 0;
   int expected = 0;
+  bool accepted() const { return is_accepted(verdict); }
+  boost::json::object to_json() const;
 };
 
 struct StationIdentity {
@@ -66,38 +126,88 @@ struct StationIdentity {
   std::string site;
 };
 
+// Subscribers (the UI, the stack light, metrics) hear every verdict after it is committed.
+using VerdictListener = std::function<void(const ScanOutcome&)>;
+
 class PackSession {
  public:
   PackSession(Database& db, OrderBook& orders, Outbox& outbox, PrintQueue& prints,
-              StationIdentity identity, int label_dpi = 203);
+              StationIdentity identity, PackRules rules = {}, int label_dpi = 203);
 
-  // Loads the order that was open when the station stopped, if any.
+  // Loads the order that was open when the station stopped, if any, and who was logged in.
   Result<void> restore();
 
-  // Decides a scan, commits it, then returns the verdict. On a store error nothing changed.
+  // Decides a scan, commits it, tells the listeners, then returns the verdict. On a store
+  // error nothing changed and nobody was told.
   Result<ScanOutcome> handle(const drivers::Scan& scan);
 
-  const std::optional<OpenOrder>& current() const { return open_; }
+  void add_listener(VerdictListener listener) { listeners_.push_back(std::move(listener)); }
+
+  const std::optional<OpenOrder>& current() const { return state_.open; }
+  const std::string& packer() const { return state_.packer; }
+  // The bench's state as JSON: packer, open order, box, lines, pending. Two stations that took
+  // the same scans have equal snapshots.
+  boost::json::object snapshot() const;
 
  private:
-  struct Decision {
-    ScanOutcome outcome;
-    std::optional<OpenOrder> next;  // the open order after this scan
+  struct State {
+    std::optional<OpenOrder> open;
+    std::string packer;
+    Pending idle_pending;  // reopen authorisation while no order is open
   };
-  Decision decide_idle(const drivers::Scan& scan);
-  Decision decide_open(const drivers::Scan& scan);
-  void complete(const OpenOrder& order, const drivers::Scan& scan);
-  void record(const drivers::Scan& scan, const ScanOutcome& outcome,
-              std::optional<std::int64_t> session_id);
+  struct Row {  // what the scan's own row records besides the verdict
+    std::optional<int> line;
+    int qty = 0;
+    int box = 0;
+    std::string serial;
+    std::string lot;
+    std::string expiry;
+  };
+
+  ScanOutcome decide(const drivers::Scan& scan, State& st, Row& row);
+  ScanOutcome decide_badge(const std::string& data, State& st);
+  ScanOutcome decide_supervisor(const std::string& data, State& st);
+  ScanOutcome decide_command(const std::string& data, State& st, Row& row);
+  ScanOutcome decide_reason(const std::string& data, State& st);
+  ScanOutcome decide_quantity(int quantity, State& st);
+  ScanOutcome decide_capture(const std::string& data, State& st, Row& row);
+  ScanOutcome decide_idle(const std::string& data, State& st);
+  ScanOutcome decide_item(const drivers::Scan& scan, State& st, Row& row);
+  ScanOutcome accept_items(State& st, Row& row, int line, int qty, std::string serial,
+                           std::string lot, std::string expiry);
+  ScanOutcome undo(State& st);
+  ScanOutcome close_box(State& st);
+  void finish_order(State& st, const std::optional<boost::json::object>& exception);
+  void queue_box_label(const OpenOrder& open, int box, int items, const std::string& at);
+  void save_pending(const State& st);
+  void audit(std::string_view kind, const std::string& order_id, boost::json::object detail);
+  void emit(const std::string& type, const std::string& subject, boost::json::object data);
+  std::optional<OpenOrder> load_open_order(std::int64_t session_id, const Order& order, int box,
+                                           bool reopened, const Pending& pending);
+  const Supervisor* find_supervisor(const std::string& data) const;
+  ScanOutcome outcome(Verdict v, const State& st, std::string message) const;
 
   Database& db_;
   OrderBook& orders_;
   Outbox& outbox_;
   PrintQueue& prints_;
   StationIdentity identity_;
+  PackRules rules_;
   int label_dpi_;
-  std::optional<OpenOrder> open_;
-  bool completed_in_tx_ = false;
+  State state_;
+  const State* deciding_ = &state_;  // the state a decision is building: audit rows and events
+                                     // carry its packer
+  std::vector<VerdictListener> listeners_;
+  // Set inside a transaction, acted on after its commit.
+  bool queued_prints_ = false;
+  bool queued_events_ = false;
+  int undone_qty_ = 0;  // items an undo took back, for the running totals
+  std::string now_;     // the wall time of the scan being decided
+  std::int64_t mono_ns_ = 0;
 };
+
+// Normalises a barcode the way scans are matched: a GTIN of 8, 12, 13 or 14 digits with a good
+// check digit becomes its GTIN-14, anything else stays as it is.
+std::string match_key(std::string_view code);
 
 }  // namespace packbench::station

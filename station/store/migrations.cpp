@@ -69,6 +69,62 @@ CREATE TABLE outbox (
   last_error TEXT
 ) STRICT;
 )sql"},
+      {2, "pack verification: boxes, quantities, serials and lots, overrides, packers, audit",
+       R"sql(
+ALTER TABLE pack_sessions ADD COLUMN box INTEGER NOT NULL DEFAULT 1;  -- the box being filled
+ALTER TABLE pack_sessions ADD COLUMN pending TEXT;     -- JSON: what the next scan is taken as
+ALTER TABLE pack_sessions ADD COLUMN reopened INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE pack_sessions ADD COLUMN exception TEXT;   -- JSON, when closed short by a supervisor
+
+ALTER TABLE scans ADD COLUMN order_id TEXT;
+ALTER TABLE scans ADD COLUMN box INTEGER;
+ALTER TABLE scans ADD COLUMN qty INTEGER NOT NULL DEFAULT 0;  -- items this scan counted
+ALTER TABLE scans ADD COLUMN serial TEXT;
+ALTER TABLE scans ADD COLUMN lot TEXT;
+ALTER TABLE scans ADD COLUMN expiry TEXT;
+ALTER TABLE scans ADD COLUMN symbology TEXT;
+ALTER TABLE scans ADD COLUMN packer TEXT;
+ALTER TABLE scans ADD COLUMN message TEXT;
+ALTER TABLE scans ADD COLUMN undone INTEGER NOT NULL DEFAULT 0;
+UPDATE scans SET
+  order_id = (SELECT order_id FROM pack_sessions WHERE pack_sessions.id = scans.session_id),
+  qty = CASE WHEN accepted = 1 AND line_no IS NOT NULL THEN 1 ELSE 0 END,
+  box = CASE WHEN line_no IS NOT NULL THEN 1 END;
+CREATE INDEX scans_by_order ON scans(order_id) WHERE qty > 0;
+CREATE INDEX scans_by_time ON scans(at);
+
+-- Running totals per packer ('' for nobody logged in), kept with each scan, for /metrics.
+CREATE TABLE scan_counts (
+  packer   TEXT PRIMARY KEY,
+  scans    INTEGER NOT NULL DEFAULT 0,
+  rejected INTEGER NOT NULL DEFAULT 0,
+  items    INTEGER NOT NULL DEFAULT 0,
+  packs    INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+-- Who is at the bench, and what an idle bench waits for (a supervisor's reopen).
+CREATE TABLE station_state (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT;
+
+-- Every scan, verdict, override and state change, in order. Nothing ever changes or leaves it.
+CREATE TABLE audit (
+  id       INTEGER PRIMARY KEY,
+  at       TEXT NOT NULL,      -- wall clock, UTC
+  mono_ns  INTEGER NOT NULL,   -- monotonic clock of the station's boot
+  station  TEXT NOT NULL,
+  packer   TEXT,
+  kind     TEXT NOT NULL CHECK (kind IN ('scan', 'verdict', 'override', 'state')),
+  order_id TEXT,
+  detail   TEXT NOT NULL       -- JSON
+) STRICT;
+CREATE INDEX audit_by_time ON audit(at);
+CREATE TRIGGER audit_append_only_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+)sql"},
   };
   return kMigrations;
 }

@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/json/parse.hpp>
 
+#include "pack_fixture.hpp"
 #include "packbench/labels/zpl.hpp"
 #include "support.hpp"
 
@@ -21,73 +22,10 @@ const char* kOrders = R"([
   {"id": "B-2", "lines": [{"sku": "MAT", "qty": 1, "barcodes": ["333"]}]}
 ])";
 
-pd::Scan make_scan(const std::string& data) {
-  pd::Scan s;
-  s.scanner = "hand";
-  s.data = data;
-  s.received_at = std::chrono::system_clock::now();
-  s.received_mono = std::chrono::steady_clock::now();
-  return s;
-}
-
-// A real store, the real print queue with the virtual file printer, the real outbox.
-struct Station {
-  pt::TempDir dir;
-  boost::asio::io_context io;
-  ps::Database db;
-  ps::OrderBook book;
-  ps::Outbox outbox;
-  std::unique_ptr<pd::Printer> printer;
-  std::unique_ptr<ps::PrintQueue> prints;
-  std::unique_ptr<ps::PackSession> session;
-
-  static ps::Database open(const pt::TempDir& d) {
-    auto db = ps::Database::open(d / "station.db");
-    if (!db) {
-      throw std::runtime_error(db.error().message);
-    }
-    return std::move(*db);
-  }
-
-  Station() : db(open(dir)), book(db), outbox(db, "/stations/site-1/pack-01") {
-    auto parsed = ps::parse_orders_json(kOrders);
-    EXPECT_TRUE(book.import(parsed.orders, "test"));
-    reopen_session();
-  }
-
-  void reopen_session() {
-    session.reset();
-    prints.reset();
-    printer =
-        std::move(*pd::make_printer(io.get_executor(), {"label", "file", "", dir / "prints"}));
-    EXPECT_TRUE(printer->activate());
-    prints = std::make_unique<ps::PrintQueue>(
-        io.get_executor(), db,
-        std::vector<ps::PrinterBinding>{{printer.get(), {"shipping-label"}}});
-    session = std::make_unique<ps::PackSession>(db, book, outbox, *prints,
-                                                ps::StationIdentity{"pack-01", "site-1"});
-    EXPECT_TRUE(session->restore());
-  }
-
-  ps::ScanOutcome scan(const std::string& data) {
-    auto r = session->handle(make_scan(data));
-    EXPECT_TRUE(r) << (r ? "" : r.error().message);
-    return r ? *r : ps::ScanOutcome{};
-  }
-
-  std::int64_t count(const std::string& sql) {
-    auto r = db.read([&] {
-      auto st = db.statement(sql);
-      return st.step() ? st.column_int(0) : -1;
-    });
-    return r ? *r : -1;
-  }
-};
-
 }  // namespace
 
 TEST(PackSession, PacksAnOrderAndCompletesOnTheLastItem) {
-  Station st;
+  pt::Station st(kOrders);
   EXPECT_EQ(st.scan("A-1").verdict, Verdict::order_opened);
   auto s1 = st.scan("111");
   EXPECT_EQ(s1.verdict, Verdict::item_accepted);
@@ -105,7 +43,7 @@ TEST(PackSession, PacksAnOrderAndCompletesOnTheLastItem) {
 }
 
 TEST(PackSession, RejectsWrongItemsOverScansAndStrangers) {
-  Station st;
+  pt::Station st(kOrders);
   EXPECT_EQ(st.scan("333").verdict, Verdict::order_not_found);  // an item before any order
   EXPECT_EQ(st.scan("A-1").verdict, Verdict::order_opened);
   EXPECT_EQ(st.scan("A-1").verdict, Verdict::order_already_open);
@@ -124,7 +62,7 @@ TEST(PackSession, RejectsWrongItemsOverScansAndStrangers) {
 }
 
 TEST(PackSession, APackedOrderCannotBePackedAgain) {
-  Station st;
+  pt::Station st(kOrders);
   st.scan("B-2");
   EXPECT_EQ(st.scan("333").verdict, Verdict::order_complete);
   EXPECT_EQ(st.scan("B-2").verdict, Verdict::order_already_packed);
@@ -132,7 +70,7 @@ TEST(PackSession, APackedOrderCannotBePackedAgain) {
 }
 
 TEST(PackSession, AnOpenOrderResumesWithItsScansAfterARestart) {
-  Station st;
+  pt::Station st(kOrders);
   st.scan("A-1");
   st.scan("111");
   st.scan("222");
@@ -145,7 +83,7 @@ TEST(PackSession, AnOpenOrderResumesWithItsScansAfterARestart) {
 }
 
 TEST(PackSession, CompletionQueuesTheLabelAndTheEventTogether) {
-  Station st;
+  pt::Station st(kOrders);
   st.scan("B-2");
   st.scan("333");
   auto ev = st.db.read([&] {
@@ -175,12 +113,12 @@ TEST(PackSession, CompletionQueuesTheLabelAndTheEventTogether) {
 }
 
 TEST(PackSession, AFailedCommitChangesNothing) {
-  Station st;
+  pt::Station st(kOrders);
   st.scan("B-2");
   // Make every write fail, as a full disk would.
   st.db.exec(
       "CREATE TRIGGER fail BEFORE INSERT ON scans BEGIN SELECT RAISE(ABORT, 'disk full'); END");
-  auto r = st.session->handle(make_scan("333"));
+  auto r = st.session->handle(pt::make_scan("333"));
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("disk full"), std::string::npos);
   ASSERT_TRUE(st.session->current());  // still open, nothing counted

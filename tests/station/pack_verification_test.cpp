@@ -1,0 +1,349 @@
+// The pack session's verification rules: quantities, serials and lots, undo, boxes, overrides,
+// cancel and reopen, packers, rejected scans, and what survives a restart.
+#include <gtest/gtest.h>
+#include <openssl/sha.h>
+
+#include <boost/json/serialize.hpp>
+
+#include "pack_fixture.hpp"
+#include "station/common/clock.hpp"
+#include "station/pack/pack_metrics.hpp"
+
+namespace ps = packbench::station;
+namespace pt = packbench::testing;
+namespace json = boost::json;
+using ps::Verdict;
+
+namespace {
+
+// 4901234567894 is an EAN-13; 012345678905 is a UPC-A whose EAN-13 is 0012345678905.
+const char* kOrders = R"([
+  {"id": "V-1", "lines": [
+     {"sku": "TEA", "name": "Tea", "qty": 3, "barcodes": ["4901234567894"]},
+     {"sku": "CAM", "name": "Camera", "qty": 2, "barcodes": ["09506000134352"], "serial_required": true},
+     {"sku": "MED", "name": "Balm", "qty": 1, "barcodes": ["4909876543214"], "lot_required": true}]},
+  {"id": "V-2", "lines": [{"sku": "UPC", "name": "Soap", "qty": 1, "barcodes": ["0012345678905"]},
+                          {"sku": "CUP", "name": "Cup", "qty": 2, "barcodes": ["222"]}]},
+  {"id": "V-3", "lines": [{"sku": "X", "name": "Box", "qty": 1, "barcodes": ["333"]}]}
+])";
+
+std::string sha256_hex(const std::string& s) {
+  unsigned char d[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), d);
+  std::string out;
+  for (unsigned char b : d) {
+    char buf[3];
+    std::snprintf(buf, sizeof buf, "%02x", b);
+    out += buf;
+  }
+  return out;
+}
+
+ps::PackRules rules_with_supervisor() {
+  ps::PackRules r;
+  r.supervisors.push_back({"sv-ana", "SV-0001", sha256_hex("2468")});
+  return r;
+}
+
+const std::string GS = "\x1d";
+
+}  // namespace
+
+TEST(PackVerification, UpcAScanMatchesTheEan13InTheOrder) {
+  pt::Station st(kOrders);
+  st.scan("V-2");
+  EXPECT_EQ(st.verdict("012345678905"), Verdict::item_accepted);
+  EXPECT_EQ(st.verdict("0012345678905"), Verdict::over_scan);  // the same product, as EAN-13
+}
+
+TEST(PackVerification, QuantityCountsSeveralAndIsCheckedAgainstTheOrder) {
+  pt::Station st(kOrders);
+  EXPECT_EQ(st.verdict("QTY-2"), Verdict::unknown_command);  // no order open
+  st.scan("V-1");
+  EXPECT_EQ(st.verdict("QTY-0"), Verdict::invalid_quantity);
+  EXPECT_EQ(st.verdict("QTY-5"), Verdict::quantity_set);
+  EXPECT_EQ(st.verdict("4901234567894"), Verdict::over_scan);  // 5 > 3, and nothing counted
+  EXPECT_EQ(st.session->current()->scanned(), 0);
+  EXPECT_EQ(st.verdict("x2"), Verdict::quantity_set);
+  auto r = st.scan("4901234567894");
+  EXPECT_EQ(r.verdict, Verdict::item_accepted);
+  EXPECT_EQ(r.scanned, 2);
+  EXPECT_EQ(st.verdict("\xC3\x97"
+                       "2"),
+            Verdict::quantity_set);                                    // ×2
+  EXPECT_EQ(st.verdict("09506000134352"), Verdict::invalid_quantity);  // serials: one by one
+}
+
+TEST(PackVerification, SerialsAreCapturedAndNeverTwiceInAnOrder) {
+  pt::Station st(kOrders);
+  st.scan("V-1");
+  EXPECT_EQ(st.verdict("09506000134352"), Verdict::serial_needed);
+  EXPECT_EQ(st.verdict("4901234567894"), Verdict::wrong_item);  // an item, not a serial
+  EXPECT_EQ(st.verdict("SN-0001"), Verdict::item_accepted);
+  // The serial in the GS1 element string (AI 21) counts without a second scan...
+  EXPECT_EQ(st.scan("0109506000134352"
+                    "21SN-0001",
+                    "]C1")
+                .verdict,
+            Verdict::duplicate_serial);
+  EXPECT_EQ(st.scan("0109506000134352"
+                    "21SN-0002",
+                    "]C1")
+                .verdict,
+            Verdict::item_accepted);
+  EXPECT_EQ(st.text("SELECT group_concat(serial) FROM scans WHERE serial IS NOT NULL"),
+            "SN-0001,SN-0002");
+  // ... and a third is an over-scan, whatever its serial.
+  EXPECT_EQ(st.scan("0109506000134352"
+                    "21SN-0003",
+                    "]C1")
+                .verdict,
+            Verdict::over_scan);
+}
+
+TEST(PackVerification, LotsAreCapturedFromTheScanOrAskedFor) {
+  pt::Station st(kOrders);
+  st.scan("V-1");
+  EXPECT_EQ(st.verdict("4909876543214"), Verdict::lot_needed);
+  EXPECT_EQ(st.verdict("CMD-UNDO"), Verdict::scan_undone);  // changed my mind
+  EXPECT_EQ(st.scan("0104909876543214"
+                    "10LOT42" +
+                        GS + "17351231",
+                    "]C1")
+                .verdict,
+            Verdict::item_accepted);
+  EXPECT_EQ(st.text("SELECT lot || '/' || expiry FROM scans WHERE lot IS NOT NULL"),
+            "LOT42/351231");
+}
+
+TEST(PackVerification, ExpiredItemsAreRejected) {
+  pt::Station st(kOrders);
+  st.scan("V-1");
+  const auto r = st.scan(
+      "0104909876543214"
+      "17200101"
+      "10LOT1",
+      "]C1");
+  EXPECT_EQ(r.verdict, Verdict::expired);
+  EXPECT_NE(r.message.find("expired"), std::string::npos);
+  EXPECT_EQ(st.session->current()->scanned(), 0);
+}
+
+TEST(PackVerification, UndoTakesBackTheLastItemsOnly) {
+  pt::Station st(kOrders);
+  EXPECT_EQ(st.verdict("CMD-UNDO"), Verdict::nothing_to_undo);
+  st.scan("V-2");
+  EXPECT_EQ(st.verdict("CMD-UNDO"), Verdict::nothing_to_undo);
+  st.scan("QTY-2");
+  st.scan("222");
+  EXPECT_EQ(st.session->current()->scanned(), 2);
+  const auto u = st.scan("CMD-UNDO");
+  EXPECT_EQ(u.verdict, Verdict::scan_undone);
+  EXPECT_EQ(u.scanned, 0);
+  EXPECT_EQ(st.count("SELECT count(*) FROM scans WHERE undone = 1"), 1);
+  EXPECT_EQ(st.verdict("CMD-UNDO"), Verdict::nothing_to_undo);
+  // The undone items are really gone: two more are needed.
+  EXPECT_EQ(st.verdict("222"), Verdict::item_accepted);
+  EXPECT_EQ(st.verdict("222"), Verdict::item_accepted);
+}
+
+TEST(PackVerification, EachBoxGetsItsOwnLabel) {
+  pt::Station st(kOrders);
+  st.scan("V-2");
+  EXPECT_EQ(st.verdict("CMD-CLOSE-BOX"), Verdict::empty_box);
+  st.scan("222");
+  st.scan("222");
+  const auto closed = st.scan("CMD-CLOSE-BOX");
+  EXPECT_EQ(closed.verdict, Verdict::box_closed);
+  EXPECT_EQ(closed.box, 2);
+  EXPECT_EQ(st.verdict("CMD-UNDO"), Verdict::nothing_to_undo);  // box 1 is closed
+  EXPECT_EQ(st.count("SELECT count(*) FROM print_jobs"), 1);
+  const auto done = st.scan("012345678905");
+  EXPECT_EQ(done.verdict, Verdict::order_complete);
+  EXPECT_EQ(st.count("SELECT count(*) FROM print_jobs"), 2);
+  EXPECT_NE(st.text("SELECT data FROM print_jobs WHERE id = 1").find("Box 1  Items 2"),
+            std::string::npos);
+  EXPECT_NE(st.text("SELECT data FROM print_jobs WHERE id = 2").find("Box 2  Items 1"),
+            std::string::npos);
+  const auto events = st.events();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].at("type").as_string(), "com.packbench.box.closed.v1");
+  const auto& packed = events[1].at("data").as_object();
+  EXPECT_EQ(events[1].at("type").as_string(), "com.packbench.order.packed.v1");
+  EXPECT_EQ(json::serialize(packed.at("boxes")), R"([{"box":1,"items":2},{"box":2,"items":1}])");
+}
+
+TEST(PackVerification, ShortPickClosesOnlyWithASupervisorAndAReason) {
+  pt::Station st(kOrders, rules_with_supervisor());
+  st.scan("V-2");
+  st.scan("222");
+  EXPECT_EQ(st.verdict("CMD-SHORT"), Verdict::supervisor_needed);
+  EXPECT_EQ(st.verdict("222"), Verdict::not_authorised);
+  EXPECT_EQ(st.verdict("PIN-1111"), Verdict::not_authorised);
+  EXPECT_EQ(st.verdict("PIN-2468"), Verdict::reason_needed);
+  EXPECT_EQ(st.verdict("RC-CONFETTI"), Verdict::unknown_reason);
+  EXPECT_EQ(st.verdict("222"), Verdict::unknown_reason);
+  const auto r = st.scan("RC-DAMAGED");
+  EXPECT_EQ(r.verdict, Verdict::order_closed_short);
+  EXPECT_FALSE(st.session->current());
+  EXPECT_EQ(st.text("SELECT status FROM orders WHERE id = 'V-2'"), "packed");
+  const auto events = st.events();
+  ASSERT_EQ(events.size(), 1u);
+  const auto& data = events[0].at("data").as_object();
+  EXPECT_FALSE(data.at("complete").as_bool());
+  EXPECT_EQ(data.at("exception").at("reason").as_string(), "damaged");
+  EXPECT_EQ(data.at("exception").at("supervisor").as_string(), "sv-ana");
+  EXPECT_EQ(json::serialize(data.at("exception").at("missing")),
+            R"([{"sku":"UPC","missing":1},{"sku":"CUP","missing":1}])");
+  // The PIN is nowhere in the store.
+  EXPECT_EQ(st.count("SELECT count(*) FROM scans WHERE data LIKE '%2468%'"), 0);
+  EXPECT_EQ(st.count("SELECT count(*) FROM audit WHERE detail LIKE '%2468%'"), 0);
+  EXPECT_EQ(st.count("SELECT count(*) FROM audit WHERE kind = 'override'"), 2);
+  // A label for the box with the one item in it.
+  EXPECT_EQ(st.count("SELECT count(*) FROM print_jobs"), 1);
+}
+
+TEST(PackVerification, WithoutSupervisorsNoOverrideIsPossible) {
+  pt::Station st(kOrders);
+  st.scan("V-3");
+  EXPECT_EQ(st.verdict("CMD-SHORT"), Verdict::not_authorised);
+  EXPECT_EQ(st.verdict("PIN-2468"), Verdict::unknown_command);
+  EXPECT_EQ(st.verdict("CMD-WHATEVER"), Verdict::unknown_command);
+}
+
+TEST(PackVerification, CancelLetsTheOrderBePackedAgainFromScratch) {
+  pt::Station st(kOrders);
+  st.scan("V-2");
+  st.scan("222");
+  EXPECT_EQ(st.verdict("CMD-CANCEL"), Verdict::pack_cancelled);
+  EXPECT_EQ(st.text("SELECT status FROM orders WHERE id = 'V-2'"), "ready");
+  EXPECT_EQ(st.verdict("CMD-CANCEL"), Verdict::unknown_command);
+  const auto again = st.scan("V-2");
+  EXPECT_EQ(again.verdict, Verdict::order_opened);
+  EXPECT_EQ(again.scanned, 0);
+  EXPECT_EQ(st.events().at(0).at("type").as_string(), "com.packbench.pack.cancelled.v1");
+}
+
+TEST(PackVerification, ReopenNeedsASupervisorAndKeepsWhatWasPacked) {
+  pt::Station st(kOrders, rules_with_supervisor());
+  st.scan("V-3");
+  st.scan("333");
+  EXPECT_EQ(st.verdict("V-3"), Verdict::order_already_packed);
+  EXPECT_EQ(st.verdict("CMD-REOPEN"), Verdict::supervisor_needed);
+  EXPECT_EQ(st.verdict("V-3"), Verdict::not_authorised);
+  EXPECT_EQ(st.verdict("SV-0001"), Verdict::reopen_authorised);
+  const auto r = st.scan("V-3");
+  EXPECT_EQ(r.verdict, Verdict::order_reopened);
+  EXPECT_EQ(r.scanned, 1);
+  EXPECT_EQ(r.box, 2);  // a new box; box 1 left with its label
+  EXPECT_EQ(st.verdict("333"), Verdict::over_scan);
+  EXPECT_EQ(st.verdict("CMD-CANCEL"), Verdict::pack_cancelled);
+  EXPECT_EQ(st.text("SELECT status FROM orders WHERE id = 'V-3'"), "packed");
+  const auto events = st.events();
+  EXPECT_EQ(events.at(1).at("type").as_string(), "com.packbench.order.reopened.v1");
+  EXPECT_EQ(events.at(1).at("data").at("supervisor").as_string(), "sv-ana");
+}
+
+TEST(PackVerification, BadgesLogPackersInAndOutAndEventsCarryThePacker) {
+  ps::PackRules rules;
+  rules.require_packer = true;
+  pt::Station st(kOrders, rules);
+  EXPECT_EQ(st.verdict("V-3"), Verdict::login_required);
+  EXPECT_EQ(st.verdict("PK-0042"), Verdict::packer_logged_in);
+  st.scan("V-3");
+  EXPECT_EQ(st.verdict("PK-0007"), Verdict::packer_logged_in);  // a shift change mid-order
+  st.scan("333");
+  const auto events = st.events();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].at("data").at("packer").as_string(), "0007");
+  EXPECT_EQ(st.verdict("PK-0007"), Verdict::packer_logged_out);
+  EXPECT_EQ(st.verdict("V-2"), Verdict::login_required);
+  EXPECT_EQ(st.count("SELECT count(*) FROM audit WHERE kind = 'state' AND detail LIKE "
+                     "'%packer_logged_%'"),
+            4);  // in 0042, out 0042, in 0007, out 0007
+}
+
+TEST(PackVerification, GarbageFromAScannerIsRecordedAndChangesNothing) {
+  pt::Station st(kOrders);
+  st.scan("V-3");
+  auto garbage = pt::make_scan("\\x01\\x02");
+  garbage.rejected = "non-printable byte 0x01";
+  auto r = st.session->handle(garbage);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->verdict, Verdict::rejected_scan);
+  EXPECT_FALSE(r->accepted());
+  EXPECT_EQ(st.session->current()->order_id, "V-3");
+  EXPECT_EQ(st.count("SELECT count(*) FROM scans WHERE verdict = 'rejected_scan'"), 1);
+  EXPECT_EQ(
+      st.count("SELECT count(*) FROM audit WHERE kind = 'scan' AND detail LIKE '%non-printable%'"),
+      1);
+}
+
+TEST(PackVerification, PendingQuestionsAndThePackerSurviveARestart) {
+  pt::Station st(kOrders, rules_with_supervisor());
+  st.scan("PK-0042");
+  st.scan("V-1");
+  st.scan("QTY-2");
+  st.reopen_session();
+  EXPECT_EQ(st.session->packer(), "0042");
+  EXPECT_EQ(st.session->current()->pending.kind, ps::Pending::Kind::quantity);
+  EXPECT_EQ(st.scan("4901234567894").scanned, 2);
+  st.scan("09506000134352");  // asks for the serial
+  st.reopen_session();
+  EXPECT_EQ(st.session->current()->pending.kind, ps::Pending::Kind::serial);
+  EXPECT_EQ(st.verdict("SN-9"), Verdict::item_accepted);
+  st.scan("CMD-CLOSE-BOX");
+  st.scan("CMD-SHORT");
+  st.scan("SV-0001");
+  st.reopen_session();
+  EXPECT_EQ(st.session->current()->box, 2);
+  EXPECT_EQ(st.session->current()->pending.kind, ps::Pending::Kind::reason);
+  EXPECT_EQ(st.verdict("RC-OUT-OF-STOCK"), Verdict::order_closed_short);
+}
+
+TEST(PackVerification, TheAuditLogIsAppendOnly) {
+  pt::Station st(kOrders);
+  st.scan("V-3");
+  st.scan("333");
+  EXPECT_EQ(st.count("SELECT count(*) FROM audit WHERE kind = 'scan'"), 2);
+  EXPECT_EQ(st.count("SELECT count(*) FROM audit WHERE kind = 'verdict'"), 2);
+  EXPECT_GE(st.count("SELECT count(*) FROM audit WHERE kind = 'state'"), 2);
+  EXPECT_EQ(st.count("SELECT count(*) FROM audit WHERE station != 'pack-01' OR mono_ns <= 0"), 0);
+  auto upd = st.db.write([&] { st.db.exec("UPDATE audit SET detail = '{}'"); });
+  ASSERT_FALSE(upd);
+  EXPECT_NE(upd.error().message.find("append-only"), std::string::npos);
+  EXPECT_FALSE(st.db.write([&] { st.db.exec("DELETE FROM audit"); }));
+}
+
+TEST(PackVerification, FiguresPerPackerAndStation) {
+  pt::Station st(kOrders);
+  st.scan("PK-A");
+  st.scan("V-3");
+  st.scan("999");  // wrong item
+  st.scan("333");
+  st.scan("PK-B");
+  st.scan("V-2");
+  st.scan("QTY-2");
+  st.scan("222");
+  st.scan("CMD-UNDO");
+  const auto f = ps::pack_figures(st.db, ps::now_utc());
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->station.packs, 1);
+  EXPECT_EQ(f->station.items, 1);  // 1 + 2 - 2 undone
+  EXPECT_EQ(f->station.packs_last_hour, 1);
+  EXPECT_EQ(f->station.items_last_hour, 1);
+  EXPECT_EQ(f->station.scans, 9);
+  EXPECT_EQ(f->station.rejected, 1);
+  ASSERT_EQ(f->packers.size(), 2u);  // A, B: a badge scan already counts for its packer
+  const auto& a = f->packers[0];
+  EXPECT_EQ(a.packer, "A");
+  EXPECT_EQ(a.packs, 1);
+  EXPECT_DOUBLE_EQ(a.error_rate_last_hour(), 1.0 / 4.0);  // PK-A, V-3, 999, 333
+  std::string prom;
+  ps::append_prometheus(prom, *f, "pack-01");
+  EXPECT_NE(prom.find("packbench_packs_total{station=\"pack-01\"} 1\n"), std::string::npos) << prom;
+  EXPECT_NE(prom.find("packbench_packs_per_hour{station=\"pack-01\",packer=\"A\"} 1\n"),
+            std::string::npos)
+      << prom;
+  EXPECT_NE(prom.find("# TYPE packbench_scan_error_rate gauge"), std::string::npos);
+}
