@@ -51,6 +51,7 @@ Result<void> StationApp::start() {
     return db.error();
   }
   db_.emplace(std::move(*db));
+  checkpointer_ = std::make_unique<Checkpointer>(*db_);
   orders_ = std::make_unique<OrderBook>(*db_);
   outbox_ = std::make_unique<Outbox>(
       *db_, "/stations/" + config_.station.site + "/" + config_.station.id);
@@ -157,6 +158,10 @@ void StationApp::stop() {
   for (auto& p : printers_) {
     p->deactivate();
   }
+}
+
+void StationApp::add_verdict_listener(VerdictListener listener) {
+  pack_->add_listener(std::move(listener));
 }
 
 void StationApp::on_scan(drivers::Scan scan) {

@@ -18,6 +18,7 @@
 #include "station/outbox/webhook_transport.hpp"
 #include "station/pack/pack_session.hpp"
 #include "station/print/print_queue.hpp"
+#include "station/store/checkpointer.hpp"
 #include "station/store/store.hpp"
 
 namespace packbench::station {
@@ -35,6 +36,9 @@ class StationApp {
   // control thread, so none is ever left half-done by a stop.
   void stop();
 
+  // Hears every verdict after its commit: the UI, the stack light, benchmarks.
+  void add_verdict_listener(VerdictListener listener);
+
   boost::json::object health();
   std::string metrics();  // Prometheus text format
   HttpResponse handle_http(const HttpRequest& req);
@@ -49,6 +53,7 @@ class StationApp {
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 
   std::optional<Database> db_;
+  std::unique_ptr<Checkpointer> checkpointer_;
   std::unique_ptr<OrderBook> orders_;
   std::unique_ptr<Outbox> outbox_;
   std::vector<std::unique_ptr<drivers::Printer>> printers_;

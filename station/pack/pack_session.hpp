@@ -117,6 +117,7 @@ struct ScanOutcome {
   int box = 0;
   int scanned = 0;
   int expected = 0;
+  std::chrono::steady_clock::time_point received_mono;  // when the scan reached the station
   bool accepted() const { return is_accepted(verdict); }
   boost::json::object to_json() const;
 };
@@ -179,7 +180,7 @@ class PackSession {
   ScanOutcome close_box(State& st);
   void finish_order(State& st, const std::optional<boost::json::object>& exception);
   void queue_box_label(const OpenOrder& open, int box, int items, const std::string& at);
-  void save_pending(const State& st);
+  void save_pending(const State& before, const State& st);
   void audit(std::string_view kind, const std::string& order_id, boost::json::object detail);
   void emit(const std::string& type, const std::string& subject, boost::json::object data);
   std::optional<OpenOrder> load_open_order(std::int64_t session_id, const Order& order, int box,

@@ -20,22 +20,27 @@ std::string errno_text(const char* what, const std::filesystem::path& path) {
 FilePrinter::FilePrinter(boost::asio::any_io_executor ex, PrinterOptions options)
     : ex_(std::move(ex)), options_(std::move(options)) {}
 
+FilePrinter::~FilePrinter() {
+  shared_->active = false;
+  writer_.join();
+}
+
 Result<void> FilePrinter::activate() {
   std::error_code ec;
   std::filesystem::create_directories(options_.directory, ec);
   if (ec) {
-    status_ = {DeviceState::fault,
-               "cannot create " + options_.directory.string() + ": " + ec.message()};
-    return Error{"printer " + options_.name + ": " + status_.detail};
+    shared_->status = {DeviceState::fault,
+                       "cannot create " + options_.directory.string() + ": " + ec.message()};
+    return Error{"printer " + options_.name + ": " + shared_->status.detail};
   }
-  active_ = true;
-  status_ = {DeviceState::ready, "writing to " + options_.directory.string()};
+  shared_->active = true;
+  shared_->status = {DeviceState::ready, "writing to " + options_.directory.string()};
   return {};
 }
 
 void FilePrinter::deactivate() {
-  active_ = false;
-  status_ = {DeviceState::inactive, "stopped"};
+  shared_->active = false;
+  shared_->status = {DeviceState::inactive, "stopped"};
 }
 
 std::string FilePrinter::extension_for(std::string_view content_type) {
@@ -56,9 +61,9 @@ std::string FilePrinter::extension_for(std::string_view content_type) {
 
 // Written to a temporary name, flushed to disk and renamed, so that a reader never sees half a
 // job and a job reported done survives a power cut.
-Result<void> FilePrinter::write_job(const PrintJob& job) {
-  const auto final_path = options_.directory / (job.name + extension_for(job.content_type));
-  const auto tmp_path = options_.directory / ("." + job.name + ".tmp");
+Result<void> FilePrinter::write_job(const std::filesystem::path& dir, const PrintJob& job) {
+  const auto final_path = dir / (job.name + extension_for(job.content_type));
+  const auto tmp_path = dir / ("." + job.name + ".tmp");
   const int fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
     return Error{errno_text("cannot create", tmp_path)};
@@ -93,14 +98,22 @@ Result<void> FilePrinter::write_job(const PrintJob& job) {
 }
 
 void FilePrinter::print(PrintJob job, PrintDone done) {
-  Result<void> result = active_ ? write_job(job) : Result<void>(Error{"printer is not active"});
-  if (result) {
-    status_ = {DeviceState::ready, "last job: " + job.name};
-  } else {
-    status_ = {DeviceState::fault, result.error().message};
+  if (!shared_->active) {
+    boost::asio::post(ex_, [done = std::move(done)] { done(Error{"printer is not active"}); });
+    return;
   }
-  boost::asio::post(ex_, [done = std::move(done), result = std::move(result)]() mutable {
-    done(std::move(result));
+  shared_->status = {DeviceState::busy, "writing " + job.name};
+  boost::asio::post(writer_, [ex = ex_, shared = shared_, dir = options_.directory,
+                              job = std::move(job), done = std::move(done)]() mutable {
+    Result<void> result = write_job(dir, job);
+    boost::asio::post(ex, [shared, name = job.name, result = std::move(result),
+                           done = std::move(done)]() mutable {
+      if (shared->active) {
+        shared->status = result ? DeviceStatus{DeviceState::ready, "last job: " + name}
+                                : DeviceStatus{DeviceState::fault, result.error().message};
+      }
+      done(std::move(result));
+    });
   });
 }
 

@@ -3,6 +3,9 @@
 // the job's language would receive.
 #pragma once
 
+#include <boost/asio/thread_pool.hpp>
+#include <memory>
+
 #include "packbench/drivers/printer.hpp"
 
 namespace packbench::drivers {
@@ -10,10 +13,11 @@ namespace packbench::drivers {
 class FilePrinter final : public Printer {
  public:
   FilePrinter(boost::asio::any_io_executor ex, PrinterOptions options);
+  ~FilePrinter() override;
 
   const std::string& name() const override { return options_.name; }
   std::string_view type() const override { return "file"; }
-  DeviceStatus status() const override { return status_; }
+  DeviceStatus status() const override { return shared_->status; }
   Result<void> activate() override;
   void deactivate() override;
   void print(PrintJob job, PrintDone done) override;
@@ -22,12 +26,19 @@ class FilePrinter final : public Printer {
   static std::string extension_for(std::string_view content_type);
 
  private:
-  Result<void> write_job(const PrintJob& job);
+  static Result<void> write_job(const std::filesystem::path& dir, const PrintJob& job);
+
+  // What a finished write reports back to, kept alive by the write in flight.
+  struct Shared {
+    DeviceStatus status;
+    bool active = false;
+  };
 
   boost::asio::any_io_executor ex_;
   PrinterOptions options_;
-  DeviceStatus status_;
-  bool active_ = false;
+  std::shared_ptr<Shared> shared_ = std::make_shared<Shared>();
+  // Writing and flushing a job to disk takes milliseconds: not on the control thread.
+  boost::asio::thread_pool writer_{1};
 };
 
 }  // namespace packbench::drivers

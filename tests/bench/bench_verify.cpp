@@ -1,0 +1,153 @@
+// tools/dev bench verify: scan-to-verdict latency through the real station.
+//
+// A client writes scan lines to a tcp-listen scanner on loopback; the station decides each one
+// and commits it (synchronous=FULL) before the verdict is published on its verdict bus, where
+// the UI and the stack light listen. Measured per scan, one scan in flight at a time:
+//   wire:    from the client's write to the verdict published
+//   station: from the line arriving at the scanner (the read completing) to the verdict
+// Beside it, interleaved one for one on the same disk: a bare single-row SQLite commit (the
+// floor any durable verdict pays).
+#include <spdlog/spdlog.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+
+#include "station/daemon/station_app.hpp"
+#include "support.hpp"
+
+namespace ps = packbench::station;
+namespace pt = packbench::testing;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double pct(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int orders = argc > 1 ? std::atoi(argv[1]) : 100;
+  const int items = 99;  // per order: 1 order scan + 99 item scans = 100 scans an order
+  spdlog::set_level(spdlog::level::err);
+
+  pt::TempDir dir;
+  std::string orders_json = "[";
+  for (int o = 0; o < orders; ++o) {
+    orders_json += (o ? "," : "") + std::string("{\"id\": \"B-") + std::to_string(o) +
+                   "\", \"lines\": [{\"sku\": \"TEA\", \"qty\": " + std::to_string(items) +
+                   ", \"barcodes\": [\"4901234567894\"]}]}";
+  }
+  orders_json += "]";
+  pt::write_file(dir / "orders.json", orders_json);
+  const auto scanner_port = pt::free_port();
+  pt::write_file(dir / "station.toml",
+                 "[station]\nid = \"bench\"\nstate_dir = \"state\"\n[ui]\nlisten = \"127.0.0.1:" +
+                     std::to_string(pt::free_port()) +
+                     "\"\n[orders]\nfile = \"orders.json\"\n[[scanner]]\nname = \"hand\"\ntype = "
+                     "\"tcp-listen\"\naddress = \"127.0.0.1:" +
+                     std::to_string(scanner_port) +
+                     "\"\n[[printer]]\nname = \"label\"\ntype = \"file\"\n");
+  auto loaded = ps::load_config_file(dir / "station.toml");
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "%s\n", loaded.problems[0].to_string().c_str());
+    return 1;
+  }
+
+  boost::asio::io_context io;
+  ps::StationApp app(io, loaded.config);
+  if (auto r = app.start(); !r) {
+    std::fprintf(stderr, "%s\n", r.error().message.c_str());
+    return 1;
+  }
+  std::mutex mu;
+  std::condition_variable cv;
+  std::size_t verdicts = 0;
+  std::vector<Clock::time_point> published;
+  std::vector<double> station_us;
+  int rejected = 0;
+  app.add_verdict_listener([&](const ps::ScanOutcome& o) {
+    const auto now = Clock::now();
+    std::lock_guard lock(mu);
+    published.push_back(now);
+    station_us.push_back(std::chrono::duration<double, std::micro>(now - o.received_mono).count());
+    rejected += o.accepted() ? 0 : 1;
+    ++verdicts;
+    cv.notify_all();
+  });
+
+  // The floor: its own file beside the station's, same directory, same disk, same mode.
+  sqlite3* raw = nullptr;
+  sqlite3_open((dir / "floor.db").c_str(), &raw);
+  sqlite3_exec(raw,
+               "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+               "CREATE TABLE t (id INTEGER PRIMARY KEY, data TEXT NOT NULL) STRICT;",
+               nullptr, nullptr, nullptr);
+  sqlite3_stmt* insert = nullptr;
+  sqlite3_prepare_v2(raw, "INSERT INTO t (data) VALUES (?1)", -1, &insert, nullptr);
+
+  std::vector<double> wire_us;
+  std::vector<double> floor_us;
+  std::thread client([&] {
+    boost::asio::io_context cio;
+    boost::asio::ip::tcp::socket s(cio);
+    s.connect({boost::asio::ip::make_address("127.0.0.1"), scanner_port});
+    s.set_option(boost::asio::ip::tcp::no_delay(true));
+    std::size_t n = 0;
+    for (int o = 0; o < orders; ++o) {
+      for (int i = 0; i <= items; ++i) {
+        const std::string line = (i == 0 ? "B-" + std::to_string(o) : "4901234567894") + "\n";
+        const auto t0 = Clock::now();
+        boost::asio::write(s, boost::asio::buffer(line));
+        ++n;
+        {
+          std::unique_lock lock(mu);
+          cv.wait(lock, [&] { return verdicts >= n; });
+          wire_us.push_back(
+              std::chrono::duration<double, std::micro>(published[n - 1] - t0).count());
+        }
+        const auto f0 = Clock::now();
+        sqlite3_exec(raw, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+        sqlite3_bind_text(insert, 1, line.data(), static_cast<int>(line.size()), SQLITE_STATIC);
+        sqlite3_step(insert);
+        sqlite3_reset(insert);
+        sqlite3_exec(raw, "COMMIT", nullptr, nullptr, nullptr);
+        floor_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - f0).count());
+      }
+    }
+    boost::asio::post(io, [&] {
+      app.stop();
+      io.stop();
+    });
+  });
+  io.run();
+  client.join();
+  sqlite3_finalize(insert);
+  sqlite3_close(raw);
+
+  const double f50 = pct(floor_us, 0.5), f99 = pct(floor_us, 0.99);
+  const double w50 = pct(wire_us, 0.5), w99 = pct(wire_us, 0.99);
+  const double s50 = pct(station_us, 0.5), s99 = pct(station_us, 0.99);
+  std::printf("%zu scans (%d orders of %d items), synchronous=FULL, %d rejected\n", wire_us.size(),
+              orders, items, rejected);
+  std::printf("  client write -> verdict published   p50 %8.1f us   p99 %8.1f us\n", w50, w99);
+  std::printf("  scanner read -> verdict published   p50 %8.1f us   p99 %8.1f us\n", s50, s99);
+  std::printf("  bare SQLite commit (floor)          p50 %8.1f us   p99 %8.1f us\n", f50, f99);
+  std::printf("  p99 over the floor's p99: %.2f (goal <= 2)\n", w99 / f99);
+  std::printf(
+      "BENCH verify_scan_to_verdict p50_us=%.1f p99_us=%.1f station_p50_us=%.1f "
+      "station_p99_us=%.1f\n",
+      w50, w99, s50, s99);
+  std::printf("BENCH verify_floor_commit p50_us=%.1f p99_us=%.1f\n", f50, f99);
+  std::printf("BENCH verify_ratio p50=%.2f p99=%.2f\n", w50 / f50, w99 / f99);
+  return rejected == 0 ? 0 : 1;
+}
