@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <cerrno>
 #include <cstring>
@@ -103,18 +104,20 @@ void FilePrinter::print(PrintJob job, PrintDone done) {
     return;
   }
   shared_->status = {DeviceState::busy, "writing " + job.name};
-  boost::asio::post(writer_, [ex = ex_, shared = shared_, dir = options_.directory,
-                              job = std::move(job), done = std::move(done)]() mutable {
-    Result<void> result = write_job(dir, job);
-    boost::asio::post(ex, [shared, name = job.name, result = std::move(result),
-                           done = std::move(done)]() mutable {
-      if (shared->active) {
-        shared->status = result ? DeviceStatus{DeviceState::ready, "last job: " + name}
-                                : DeviceStatus{DeviceState::fault, result.error().message};
-      }
-      done(std::move(result));
-    });
-  });
+  // The work guard keeps the control executor's io_context running until the result is back.
+  boost::asio::post(
+      writer_, [ex = ex_, work = boost::asio::make_work_guard(ex_), shared = shared_,
+                dir = options_.directory, job = std::move(job), done = std::move(done)]() mutable {
+        Result<void> result = write_job(dir, job);
+        boost::asio::post(ex, [shared, work = std::move(work), name = job.name,
+                               result = std::move(result), done = std::move(done)]() mutable {
+          if (shared->active) {
+            shared->status = result ? DeviceStatus{DeviceState::ready, "last job: " + name}
+                                    : DeviceStatus{DeviceState::fault, result.error().message};
+          }
+          done(std::move(result));
+        });
+      });
 }
 
 }  // namespace packbench::drivers
