@@ -95,10 +95,58 @@ class Reader {
     }
     for_each_table(root, "scanner", [&](const toml::table& t, const std::string& p) {
       ScannerConfig s;
-      unknown_keys(t, p, {"name", "type", "address"});
+      unknown_keys(t, p,
+                   {"name",
+                    "type",
+                    "address",
+                    "device",
+                    "terminator",
+                    "prefix",
+                    "suffix",
+                    "max_line_bytes",
+                    "max_scans_per_second",
+                    "line_timeout_ms",
+                    "baud",
+                    "parity",
+                    "data_bits",
+                    "stop_bits",
+                    "flow_control",
+                    "retry_base_ms",
+                    "retry_cap_ms",
+                    "connect_timeout_ms",
+                    "layout",
+                    "grab",
+                    "gs_key"});
       string(t, p, "name", s.name);
       string(t, p, "type", s.type);
       string(t, p, "address", s.address);
+      path(t, p, "device", s.device);
+      string(t, p, "terminator", s.terminator);
+      string(t, p, "prefix", s.prefix);
+      string(t, p, "suffix", s.suffix);
+      integer(t, p, "max_line_bytes", 16, 1 << 20, s.max_line_bytes);
+      integer(t, p, "max_scans_per_second", 1, 10000, s.max_scans_per_second);
+      millis(t, p, "line_timeout_ms", s.line_timeout);
+      integer(t, p, "baud", 1, 4000000, s.baud);  // validate() names the rates it can set
+      string(t, p, "parity", s.parity);
+      integer(t, p, "data_bits", 7, 8, s.data_bits);
+      integer(t, p, "stop_bits", 1, 2, s.stop_bits);
+      string(t, p, "flow_control", s.flow_control);
+      millis(t, p, "retry_base_ms", s.retry_base);
+      millis(t, p, "retry_cap_ms", s.retry_cap);
+      millis(t, p, "connect_timeout_ms", s.connect_timeout);
+      string(t, p, "layout", s.layout);
+      if (const toml::node* n = t.get("grab")) {
+        // The one boolean among the device keys.
+        const std::string k = p + ".grab";
+        note(k, n->source());
+        if (n->is_boolean()) {
+          s.grab = n->as_boolean()->get();
+        } else {
+          problem(n->source(), k, "must be true or false, not " + std::string(type_name(*n)));
+        }
+      }
+      string(t, p, "gs_key", s.gs_key);
       cfg_.scanners.push_back(std::move(s));
     });
     for_each_table(root, "printer", [&](const toml::table& t, const std::string& p) {
@@ -327,10 +375,30 @@ class Reader {
 }  // namespace
 
 drivers::ScannerOptions ScannerConfig::to_options() const {
+  // Words that validate() would reject keep the driver's default; a configuration with
+  // problems is not started anyway.
   drivers::ScannerOptions o;
   o.name = name;
   o.type = type;
   o.address = address;
+  o.device = device;
+  o.terminator = drivers::parse_terminator(terminator).value_or(o.terminator);
+  o.prefix = prefix;
+  o.suffix = suffix;
+  o.max_line_bytes = max_line_bytes;
+  o.max_scans_per_second = max_scans_per_second;
+  o.line_timeout = line_timeout;
+  o.baud = baud;
+  o.parity = drivers::parse_parity(parity).value_or(o.parity);
+  o.data_bits = data_bits;
+  o.stop_bits = stop_bits;
+  o.flow_control = drivers::parse_flow_control(flow_control).value_or(o.flow_control);
+  o.retry_base = retry_base;
+  o.retry_cap = retry_cap;
+  o.connect_timeout = connect_timeout;
+  o.layout = drivers::parse_keyboard_layout(layout).value_or(o.layout);
+  o.grab = grab;
+  o.gs_key = gs_key;
   return o;
 }
 
@@ -385,18 +453,107 @@ std::vector<ConfigProblem> Config::validate() const {
     }
   };
 
+  std::string scanner_types;
+  for (auto t : drivers::scanner_types()) {
+    scanner_types += (scanner_types.empty() ? "" : ", ") + std::string(t);
+  }
+  // Keys that only some scanner types read: written for another type they are a mistake (a
+  // baud rate on a TCP scanner), and saying so beats ignoring them.
+  static const std::vector<std::pair<std::string, std::vector<std::string>>> only_for{
+      {"address", {"tcp-listen", "tcp-connect"}},
+      {"device", {"serial", "hid"}},
+      {"baud", {"serial"}},
+      {"parity", {"serial"}},
+      {"data_bits", {"serial"}},
+      {"stop_bits", {"serial"}},
+      {"flow_control", {"serial"}},
+      {"retry_base_ms", {"serial", "tcp-connect", "hid"}},
+      {"retry_cap_ms", {"serial", "tcp-connect", "hid"}},
+      {"connect_timeout_ms", {"tcp-connect"}},
+      {"layout", {"hid"}},
+      {"grab", {"hid"}},
+      {"gs_key", {"hid"}},
+  };
   for (std::size_t i = 0; i < scanners.size(); ++i) {
     const auto& s = scanners[i];
     const std::string p = "scanner[" + std::to_string(i) + "]";
     device_name(p, s.name);
+    const bool tcp = s.type == "tcp-listen" || s.type == "tcp-connect";
     if (s.type.empty()) {
-      at(p + ".type", "missing; one of: tcp-listen", p);
+      at(p + ".type", "missing; one of: " + scanner_types, p);
     } else if (!drivers::is_known_scanner_type(s.type)) {
-      at(p + ".type", "unknown scanner type '" + s.type + "' (known: tcp-listen)", p);
-    } else if (s.address.empty()) {
-      at(p + ".address", "a " + s.type + " scanner needs an address (host:port)", p);
-    } else {
-      endpoint(p + ".address", s.address, p);
+      at(p + ".type", "unknown scanner type '" + s.type + "' (known: " + scanner_types + ")", p);
+    } else if (tcp) {
+      if (s.address.empty()) {
+        at(p + ".address", "a " + s.type + " scanner needs an address (host:port)", p);
+      } else {
+        endpoint(p + ".address", s.address, p);
+      }
+    } else if (s.device.empty()) {
+      at(p + ".device",
+         "a " + s.type + " scanner needs a device path (" +
+             (s.type == "serial" ? "/dev/serial/by-id/..." : "/dev/input/by-id/...-event-kbd") +
+             ")",
+         p);
+    }
+    if (drivers::is_known_scanner_type(s.type)) {
+      for (const auto& [key, types] : only_for) {
+        if (positions.count(p + "." + key) &&
+            std::find(types.begin(), types.end(), s.type) == types.end()) {
+          std::string list;
+          for (std::size_t k = 0; k < types.size(); ++k) {
+            list += (k == 0 ? "" : k + 1 == types.size() ? " and " : ", ") + types[k];
+          }
+          at(p + "." + key, "applies only to " + list + " scanners, not " + s.type, p);
+        }
+      }
+    }
+    const auto terminator = drivers::parse_terminator(s.terminator);
+    if (!terminator) {
+      at(p + ".terminator",
+         "'" + s.terminator + "' is not one of auto, cr (or enter), lf, crlf, tab", p);
+    } else if (s.type == "hid" && *terminator != drivers::Terminator::any &&
+               *terminator != drivers::Terminator::cr && *terminator != drivers::Terminator::tab) {
+      at(p + ".terminator",
+         "a hid scanner ends its scans with Enter or Tab: use auto, enter or tab, not '" +
+             s.terminator + "'",
+         p);
+    }
+    for (const auto& [key, value] :
+         {std::pair<std::string, std::string>{"prefix", s.prefix}, {"suffix", s.suffix}}) {
+      if (value.size() > 32) {
+        at(p + "." + key, "must be at most 32 bytes, not " + std::to_string(value.size()), p);
+      } else if (value.find_first_of("\r\n\t") != std::string::npos) {
+        at(p + "." + key, "must not contain CR, LF or TAB: the terminator ends the line before it",
+           p);
+      }
+    }
+    if (!drivers::parse_parity(s.parity)) {
+      at(p + ".parity", "'" + s.parity + "' is not one of none, even, odd", p);
+    }
+    if (!drivers::parse_flow_control(s.flow_control)) {
+      at(p + ".flow_control", "'" + s.flow_control + "' is not one of none, software, hardware", p);
+    }
+    const auto bauds = drivers::serial_baud_rates();
+    if (std::find(bauds.begin(), bauds.end(), s.baud) == bauds.end()) {
+      std::string list;
+      for (auto b : bauds) {
+        list += (list.empty() ? "" : ", ") + std::to_string(b);
+      }
+      at(p + ".baud", std::to_string(s.baud) + " is not one of " + list, p);
+    }
+    if (s.retry_cap < s.retry_base) {
+      at(p + ".retry_cap_ms", "must not be below retry_base_ms", p);
+    }
+    if (!drivers::parse_keyboard_layout(s.layout)) {
+      at(p + ".layout", "'" + s.layout + "' is not one of us, jp", p);
+    }
+    if (!s.gs_key.empty() && !drivers::is_known_gs_key(s.gs_key)) {
+      at(p + ".gs_key",
+         "unknown key '" + s.gs_key +
+             "' (known: F1 to F24, Insert, Delete, Home, End, PageUp, PageDown, Pause, "
+             "ScrollLock, Esc)",
+         p);
     }
   }
 

@@ -26,10 +26,41 @@ struct ConfigProblem {
   std::string to_string() const;  // "station.toml:12:11: printer[1].address: ..."
 };
 
+// One [[scanner]]. Option words (terminator, parity, ...) stay words here so that validate()
+// can name the bad one; to_options() turns them into the driver's types. The defaults are the
+// driver's (drivers::ScannerOptions); docs/scanners.md lists every key.
 struct ScannerConfig {
   std::string name;
   std::string type;
-  std::string address;
+  std::string address;           // tcp-listen, tcp-connect
+  std::filesystem::path device;  // serial, hid
+
+  // Framing, every type.
+  std::string terminator = "auto";
+  std::string prefix;
+  std::string suffix;
+  std::size_t max_line_bytes = 4096;
+  unsigned max_scans_per_second = 50;
+  std::chrono::milliseconds line_timeout{2000};
+
+  // serial
+  unsigned baud = 9600;
+  std::string parity = "none";
+  unsigned data_bits = 8;
+  unsigned stop_bits = 1;
+  std::string flow_control = "none";
+
+  // serial, tcp-connect, hid
+  std::chrono::milliseconds retry_base{250};
+  std::chrono::milliseconds retry_cap{5000};
+
+  // tcp-connect
+  std::chrono::milliseconds connect_timeout{5000};
+
+  // hid
+  std::string layout = "us";
+  bool grab = true;
+  std::string gs_key;
 
   // What the driver needs to open this scanner.
   drivers::ScannerOptions to_options() const;

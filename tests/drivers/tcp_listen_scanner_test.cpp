@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "packbench/drivers/scanner.hpp"
+#include "scanner_bench.hpp"
 #include "support.hpp"
 
 namespace pd = packbench::drivers;
@@ -14,28 +15,22 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct Bench {
-  boost::asio::io_context io;
+struct Bench : pt::ScannerBench {
   std::uint16_t port = pt::free_port();
-  std::unique_ptr<pd::Scanner> scanner;
-  std::vector<pd::Scan> scans;
 
-  explicit Bench(std::size_t max_line = 4096) {
-    pd::ScannerOptions opts{"hand", "tcp-listen", "127.0.0.1:" + std::to_string(port), max_line};
-    auto s = pd::make_scanner(io.get_executor(), opts);
-    EXPECT_TRUE(s);
-    scanner = std::move(*s);
-    auto a = scanner->activate([this](pd::Scan scan) { scans.push_back(std::move(scan)); });
-    EXPECT_TRUE(a) << (a ? "" : a.error().message);
+  explicit Bench(std::size_t max_line = 4096, unsigned max_per_second = 50,
+                 std::chrono::milliseconds line_timeout = 2000ms) {
+    pd::ScannerOptions opts;
+    opts.name = "hand";
+    opts.type = "tcp-listen";
+    opts.address = "127.0.0.1:" + std::to_string(port);
+    opts.max_line_bytes = max_line;
+    opts.max_scans_per_second = max_per_second;
+    opts.line_timeout = line_timeout;
+    start(opts);
   }
 
-  // Runs the io_context until `n` scans arrived (or a generous time-out).
-  void run_until(std::size_t n) {
-    const auto deadline = std::chrono::steady_clock::now() + 20s;
-    while (scans.size() < n && std::chrono::steady_clock::now() < deadline) {
-      io.run_for(10ms);
-    }
-  }
+  void run_until(std::size_t n) { wait_for_scans(n); }
 };
 
 }  // namespace
@@ -51,6 +46,7 @@ TEST(TcpListenScanner, EachLineIsOneScanWhateverTheTerminator) {
   EXPECT_EQ(bench.scans[2].data, "X");
   EXPECT_EQ(bench.scans[3].data, "last-without-newline");
   EXPECT_EQ(bench.scans[0].scanner, "hand");
+  EXPECT_EQ(bench.accepted(), 4u);
 }
 
 TEST(TcpListenScanner, ALineSplitAcrossWritesIsOneScan) {
@@ -71,13 +67,84 @@ TEST(TcpListenScanner, ALineSplitAcrossWritesIsOneScan) {
   EXPECT_EQ(bench.scans[1].data, "BC");
 }
 
-TEST(TcpListenScanner, OverlongLineIsDroppedAndTheNextOneStillCounts) {
+TEST(TcpListenScanner, SymbologyAndGsComeThrough) {
+  Bench bench;
+  ASSERT_TRUE(pt::tcp_send(bench.port,
+                           "]C1010952345678901\x1D"
+                           "10LOT7\r\n"));
+  bench.run_until(1);
+  ASSERT_EQ(bench.scans.size(), 1u);
+  EXPECT_EQ(bench.scans[0].symbology, "]C1");
+  EXPECT_EQ(bench.scans[0].data,
+            "010952345678901\x1D"
+            "10LOT7");
+}
+
+TEST(TcpListenScanner, OverlongLineIsRejectedAndTheNextOneStillCounts) {
   Bench bench(16);
   ASSERT_TRUE(pt::tcp_send(bench.port, std::string(100, 'Z') + "\nOK\n"));
-  bench.run_until(1);
-  bench.io.run_for(50ms);
+  bench.run_until(2);
+  ASSERT_EQ(bench.scans.size(), 2u);
+  EXPECT_NE(bench.scans[0].rejected.find("longer than 16 bytes"), std::string::npos);
+  EXPECT_EQ(bench.scans[0].scanner, "hand");
+  EXPECT_EQ(bench.scans[1].data, "OK");
+  EXPECT_TRUE(bench.scans[1].rejected.empty());
+}
+
+TEST(TcpListenScanner, GarbageIsARejectedScanNotACrash) {
+  Bench bench;
+  ASSERT_TRUE(pt::tcp_send(bench.port, std::string("\x00\x01\xFF\xFE\n", 5) + "GOOD\n"));
+  bench.run_until(2);
+  ASSERT_EQ(bench.scans.size(), 2u);
+  EXPECT_FALSE(bench.scans[0].rejected.empty());
+  EXPECT_EQ(bench.scans[1].data, "GOOD");
+}
+
+TEST(TcpListenScanner, AFloodIsReportedNotDelivered) {
+  Bench bench(4096, 50);
+  std::string burst;
+  for (int i = 0; i < 200; ++i) {
+    burst += "ITEM-" + std::to_string(i) + "\n";
+  }
+  ASSERT_TRUE(pt::tcp_send(bench.port, burst));
+  // The first report comes at once, the count of the rest about a second later.
+  ASSERT_TRUE(pt::run_until(bench.io, [&] {
+    for (const auto& s : bench.scans) {
+      if (s.rejected.rfind("flood continues", 0) == 0) {
+        return true;
+      }
+    }
+    return false;
+  }));
+  EXPECT_EQ(bench.accepted(), 50u);
+  int reports = 0;
+  int counted = 0;
+  for (const auto& s : bench.scans) {
+    if (s.rejected.rfind("flood:", 0) == 0) {
+      ++reports;
+    }
+    if (s.rejected.rfind("flood continues: ", 0) == 0) {
+      counted += std::stoi(s.rejected.substr(17));
+    }
+  }
+  EXPECT_EQ(reports, 1);
+  EXPECT_EQ(50 + 1 + counted, 200);
+}
+
+TEST(TcpListenScanner, AHalfSentLineTimesOut) {
+  Bench bench(4096, 50, 200ms);
+  boost::asio::io_context client_io;
+  boost::asio::ip::tcp::socket client(client_io);
+  client.connect({boost::asio::ip::make_address("127.0.0.1"), bench.port});
+  boost::asio::write(client, boost::asio::buffer(std::string("HALF")));
+  bench.run_until(1);  // the connection stays open: only the time-out ends the line
   ASSERT_EQ(bench.scans.size(), 1u);
-  EXPECT_EQ(bench.scans[0].data, "OK");
+  EXPECT_EQ(bench.scans[0].rejected, "no CR or LF within 200 ms of the last byte");
+  EXPECT_EQ(bench.scans[0].data, "HALF");
+  boost::asio::write(client, boost::asio::buffer(std::string("NEXT\n")));
+  bench.run_until(2);
+  ASSERT_EQ(bench.scans.size(), 2u);
+  EXPECT_EQ(bench.scans[1].data, "NEXT");
 }
 
 TEST(TcpListenScanner, PortInUseIsAClearErrorAndAFault) {
@@ -99,4 +166,5 @@ TEST(TcpListenScanner, DeactivateStopsListening) {
   bench.scanner->deactivate();
   bench.io.run_for(20ms);
   EXPECT_FALSE(pt::tcp_send(bench.port, "X\n"));
+  EXPECT_EQ(bench.scanner->status().state, pd::DeviceState::inactive);
 }

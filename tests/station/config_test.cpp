@@ -221,3 +221,187 @@ TEST_F(ConfigTest, UnreadableFileIsAProblemNotACrash) {
   ASSERT_EQ(loaded.problems.size(), 1u);
   EXPECT_NE(loaded.problems[0].message.find("cannot read"), std::string::npos);
 }
+
+// --- scanners ----------------------------------------------------------------------------------
+
+TEST_F(ConfigTest, EveryScannerTypeWithItsKeys) {
+  const auto loaded = ps::load_config_text(R"([[scanner]]
+name = "serial-hand"
+type = "serial"
+device = "/dev/serial/by-id/usb-Honeywell_1950g-if00"
+baud = 19200
+parity = "even"
+data_bits = 7
+stop_bits = 2
+flow_control = "hardware"
+terminator = "crlf"
+prefix = "\u0002"
+suffix = "\u0003"
+max_line_bytes = 512
+max_scans_per_second = 20
+line_timeout_ms = 800
+retry_base_ms = 100
+retry_cap_ms = 3000
+
+[[scanner]]
+name = "fixed"
+type = "tcp-connect"
+address = "192.168.10.40:51236"
+connect_timeout_ms = 2000
+terminator = "CR"
+
+[[scanner]]
+name = "wedge"
+type = "hid"
+device = "/dev/input/by-id/usb-Zebra_DS2208-event-kbd"
+layout = "jp"
+grab = false
+gs_key = "F8"
+terminator = "tab"
+
+[[scanner]]
+name = "bench"
+type = "tcp-listen"
+address = "127.0.0.1:7001"
+
+[[printer]]
+name = "p"
+type = "file"
+)",
+                                           "scanners.toml", dir.path());
+  ASSERT_TRUE(loaded.ok()) << all(loaded.problems);
+  ASSERT_EQ(loaded.config.scanners.size(), 4u);
+  const auto serial = loaded.config.scanners[0].to_options();
+  EXPECT_EQ(serial.type, "serial");
+  EXPECT_EQ(serial.device, "/dev/serial/by-id/usb-Honeywell_1950g-if00");
+  EXPECT_EQ(serial.baud, 19200u);
+  EXPECT_EQ(serial.parity, packbench::drivers::Parity::even);
+  EXPECT_EQ(serial.data_bits, 7u);
+  EXPECT_EQ(serial.stop_bits, 2u);
+  EXPECT_EQ(serial.flow_control, packbench::drivers::FlowControl::hardware);
+  EXPECT_EQ(serial.terminator, packbench::drivers::Terminator::crlf);
+  EXPECT_EQ(serial.prefix, "\x02");
+  EXPECT_EQ(serial.suffix, "\x03");
+  EXPECT_EQ(serial.max_line_bytes, 512u);
+  EXPECT_EQ(serial.max_scans_per_second, 20u);
+  EXPECT_EQ(serial.line_timeout, std::chrono::milliseconds(800));
+  EXPECT_EQ(serial.retry_base, std::chrono::milliseconds(100));
+  EXPECT_EQ(serial.retry_cap, std::chrono::milliseconds(3000));
+  const auto fixed = loaded.config.scanners[1].to_options();
+  EXPECT_EQ(fixed.address, "192.168.10.40:51236");
+  EXPECT_EQ(fixed.connect_timeout, std::chrono::milliseconds(2000));
+  EXPECT_EQ(fixed.terminator, packbench::drivers::Terminator::cr);  // words ignore case
+  const auto wedge = loaded.config.scanners[2].to_options();
+  EXPECT_EQ(wedge.layout, packbench::drivers::KeyboardLayout::jp);
+  EXPECT_FALSE(wedge.grab);
+  EXPECT_EQ(wedge.gs_key, "F8");
+  EXPECT_EQ(wedge.terminator, packbench::drivers::Terminator::tab);
+}
+
+TEST_F(ConfigTest, ScannerDefaultsAreTheDriversDefaults) {
+  // Two places hold the defaults (the config struct keeps words, the driver enums); this keeps
+  // them from drifting apart.
+  const auto o = ps::ScannerConfig{}.to_options();
+  const packbench::drivers::ScannerOptions d;
+  EXPECT_EQ(o.terminator, d.terminator);
+  EXPECT_EQ(o.prefix, d.prefix);
+  EXPECT_EQ(o.suffix, d.suffix);
+  EXPECT_EQ(o.max_line_bytes, d.max_line_bytes);
+  EXPECT_EQ(o.max_scans_per_second, d.max_scans_per_second);
+  EXPECT_EQ(o.line_timeout, d.line_timeout);
+  EXPECT_EQ(o.baud, d.baud);
+  EXPECT_EQ(o.parity, d.parity);
+  EXPECT_EQ(o.data_bits, d.data_bits);
+  EXPECT_EQ(o.stop_bits, d.stop_bits);
+  EXPECT_EQ(o.flow_control, d.flow_control);
+  EXPECT_EQ(o.retry_base, d.retry_base);
+  EXPECT_EQ(o.retry_cap, d.retry_cap);
+  EXPECT_EQ(o.connect_timeout, d.connect_timeout);
+  EXPECT_EQ(o.layout, d.layout);
+  EXPECT_EQ(o.grab, d.grab);
+  EXPECT_EQ(o.gs_key, d.gs_key);
+  EXPECT_EQ(d.max_line_bytes, 4096u);
+  EXPECT_EQ(d.max_scans_per_second, 50u);
+}
+
+TEST_F(ConfigTest, ScannerProblemsAreNamedWithLineAndKey) {
+  const char* text = R"([[scanner]]
+name = "s1"
+type = "serial"
+parity = "mark"
+baud = 12345
+data_bits = 9
+flow_control = "xon"
+terminator = "semicolon"
+retry_base_ms = 5000
+retry_cap_ms = 1000
+bauds = 9600
+
+[[scanner]]
+name = "k1"
+type = "hid"
+device = "/dev/input/event3"
+terminator = "lf"
+layout = "de"
+grab = "yes"
+gs_key = "F99"
+baud = 9600
+
+[[scanner]]
+name = "t1"
+type = "tcp-listen"
+address = "127.0.0.1:7001"
+prefix = "A\r"
+suffix = "0123456789012345678901234567890123456789"
+layout = "us"
+
+[[printer]]
+name = "p"
+type = "file"
+)";
+  const auto loaded = ps::load_config_text(text, "sc.toml", dir.path());
+  const auto& p = loaded.problems;
+  struct Want {
+    const char* key;
+    int line;
+    const char* words;
+  };
+  const Want wants[] = {
+      {"scanner[0].device", 1, "needs a device path"},
+      {"scanner[0].parity", 4, "'mark' is not one of none, even, odd"},
+      {"scanner[0].baud", 5, "12345 is not one of 1200, 2400"},
+      {"scanner[0].data_bits", 6, "must be from 7 to 8"},
+      {"scanner[0].flow_control", 7, "not one of none, software, hardware"},
+      {"scanner[0].terminator", 8, "not one of auto, cr (or enter), lf, crlf, tab"},
+      {"scanner[0].retry_cap_ms", 10, "must not be below retry_base_ms"},
+      {"scanner[0].bauds", 11, "unknown key"},
+      {"scanner[1].terminator", 17, "ends its scans with Enter or Tab"},
+      {"scanner[1].layout", 18, "'de' is not one of us, jp"},
+      {"scanner[1].grab", 19, "must be true or false"},
+      {"scanner[1].gs_key", 20, "unknown key 'F99'"},
+      {"scanner[1].baud", 21, "applies only to serial scanners, not hid"},
+      {"scanner[2].prefix", 27, "must not contain CR, LF or TAB"},
+      {"scanner[2].suffix", 28, "at most 32 bytes"},
+      {"scanner[2].layout", 29, "applies only to hid scanners, not tcp-listen"},
+  };
+  for (const auto& w : wants) {
+    const auto* found = find(p, w.key);
+    ASSERT_NE(found, nullptr) << "no problem reported for " << w.key << "\n" << all(p);
+    EXPECT_EQ(found->file, "sc.toml");
+    EXPECT_EQ(found->line, w.line) << found->to_string();
+    EXPECT_NE(found->message.find(w.words), std::string::npos) << found->to_string();
+  }
+  EXPECT_EQ(p.size(), std::size(wants)) << all(p);
+}
+
+TEST_F(ConfigTest, ScannerTypesAreListedWhenUnknown) {
+  const auto loaded = ps::load_config_text(
+      "[[scanner]]\nname = \"x\"\ntype = \"bluetooth\"\n[[printer]]\nname = \"p\"\ntype = "
+      "\"file\"\n",
+      "u.toml", dir.path());
+  const auto* p = find(loaded.problems, "scanner[0].type");
+  ASSERT_NE(p, nullptr) << all(loaded.problems);
+  EXPECT_NE(p->message.find("(known: tcp-listen, tcp-connect, serial, hid)"), std::string::npos)
+      << p->to_string();
+  EXPECT_EQ(p->line, 3);
+}

@@ -7,6 +7,7 @@
 #include <list>
 
 #include "packbench/drivers/endpoint.hpp"
+#include "scanner/framed_input.hpp"
 
 namespace packbench::drivers {
 
@@ -15,11 +16,12 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
+// One client. Each has its own framer: lines from two clients must never mix.
 struct Connection {
-  explicit Connection(tcp::socket s) : socket(std::move(s)) {}
+  Connection(tcp::socket s, std::shared_ptr<FramedInput> in)
+      : socket(std::move(s)), input(std::move(in)) {}
   tcp::socket socket;
-  std::string pending;      // bytes of the line not yet terminated
-  bool discarding = false;  // inside a line that grew past the limit
+  std::shared_ptr<FramedInput> input;
   std::array<char, 4096> chunk{};
 };
 
@@ -27,11 +29,14 @@ struct Connection {
 
 struct TcpListenScanner::Listener : std::enable_shared_from_this<Listener> {
   Listener(asio::any_io_executor ex, ScannerOptions opts)
-      : options(std::move(opts)), acceptor(ex) {}
+      : options(std::move(opts)),
+        acceptor(ex),
+        sink(std::make_shared<ScanSink>(ex, options.name, options.max_scans_per_second)) {}
 
   ScannerOptions options;
   tcp::acceptor acceptor;
-  ScanHandler on_scan;
+  // One sink for all clients, so that the flood limit is the scanner's, not each client's.
+  std::shared_ptr<ScanSink> sink;
   std::list<std::weak_ptr<Connection>> connections;
   DeviceStatus status;
   bool active = false;
@@ -45,7 +50,9 @@ struct TcpListenScanner::Listener : std::enable_shared_from_this<Listener> {
           if (ec) {
             spdlog::warn("scanner {}: accept failed: {}", self->options.name, ec.message());
           } else {
-            auto conn = std::make_shared<Connection>(std::move(socket));
+            auto input = std::make_shared<FramedInput>(
+                self->acceptor.get_executor(), FramerOptions::from(self->options), self->sink);
+            auto conn = std::make_shared<Connection>(std::move(socket), std::move(input));
             self->connections.remove_if([](const auto& w) { return w.expired(); });
             self->connections.push_back(conn);
             self->read_next(std::move(conn));
@@ -56,59 +63,30 @@ struct TcpListenScanner::Listener : std::enable_shared_from_this<Listener> {
 
   void read_next(std::shared_ptr<Connection> conn) {
     auto* c = conn.get();
-    c->socket.async_read_some(asio::buffer(c->chunk),
-                              [self = shared_from_this(), conn = std::move(conn)](
-                                  boost::system::error_code ec, std::size_t n) mutable {
-                                if (!self->active) {
-                                  return;
-                                }
-                                if (ec) {
-                                  // The client hung up. A line it did not terminate is still a
-                                  // scan: `printf X | nc` and some readers end the last code with
-                                  // the connection instead of a newline.
-                                  if (!conn->pending.empty() && !conn->discarding) {
-                                    self->deliver(std::move(conn->pending));
-                                  }
-                                  return;
-                                }
-                                self->consume(*conn, std::string_view(conn->chunk.data(), n));
-                                self->read_next(std::move(conn));
-                              });
-  }
-
-  void consume(Connection& c, std::string_view bytes) {
-    for (char ch : bytes) {
-      if (ch == '\n' || ch == '\r') {
-        if (!c.discarding && !c.pending.empty()) {
-          deliver(std::move(c.pending));
-        }
-        c.pending.clear();
-        c.discarding = false;
-        continue;
-      }
-      if (c.discarding) {
-        continue;
-      }
-      if (c.pending.size() >= options.max_line_bytes) {
-        spdlog::warn("scanner {}: dropped a line longer than {} bytes", options.name,
-                     options.max_line_bytes);
-        c.pending.clear();
-        c.discarding = true;
-        continue;
-      }
-      c.pending.push_back(ch);
-    }
-  }
-
-  void deliver(std::string data) {
-    Scan scan;
-    scan.scanner = options.name;
-    scan.data = std::move(data);
-    scan.received_at = std::chrono::system_clock::now();
-    scan.received_mono = std::chrono::steady_clock::now();
-    if (on_scan) {
-      on_scan(std::move(scan));
-    }
+    c->socket.async_read_some(
+        asio::buffer(c->chunk), [self = shared_from_this(), conn = std::move(conn)](
+                                    boost::system::error_code ec, std::size_t n) mutable {
+          if (!self->active) {
+            return;
+          }
+          if (ec) {
+            // The client hung up. A line it did not terminate is still a scan: `printf X | nc`
+            // and some readers end the last code with the connection instead of a newline. A
+            // reset is not a clean end, so a line cut off by one is rejected instead.
+            if (ec == asio::error::eof) {
+              conn->input->finish();
+            } else {
+              conn->input->abort("the connection broke in the middle of a line (" + ec.message() +
+                                 ")");
+            }
+            conn->input->stop();
+            return;
+          }
+          conn->input->feed(std::string_view(conn->chunk.data(), n));
+          if (self->active) {
+            self->read_next(std::move(conn));
+          }
+        });
   }
 };
 
@@ -133,7 +111,7 @@ Result<void> TcpListenScanner::activate(ScanHandler on_scan) {
     l.status = {DeviceState::fault, *failed};
     return Error{"scanner " + l.options.name + ": " + *failed};
   }
-  l.on_scan = std::move(on_scan);
+  l.sink->start(std::move(on_scan));
   l.active = true;
   l.status = {DeviceState::ready, "listening on " + l.options.address};
   l.accept_next();
@@ -146,11 +124,12 @@ void TcpListenScanner::deactivate() {
     return;
   }
   l.active = false;
-  l.on_scan = nullptr;
+  l.sink->stop();
   boost::system::error_code ignored;
   l.acceptor.close(ignored);
   for (auto& weak : l.connections) {
     if (auto conn = weak.lock()) {
+      conn->input->stop();
       conn->socket.close(ignored);
     }
   }
