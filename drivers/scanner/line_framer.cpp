@@ -455,3 +455,28 @@ std::string printable_preview(std::string_view bytes, std::size_t max_chars) {
 }
 
 }  // namespace packbench::drivers
+
+namespace packbench::drivers {
+
+Scan scan_from_text(std::string_view scanner, std::string_view text) {
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<Scan> out;
+  if (text.find_first_of("\r\n") == std::string_view::npos) {
+    LineFramer framer{FramerOptions{}};
+    framer.feed(text, now, out);
+    framer.feed("\n", now, out);
+  }
+  Scan scan;
+  if (out.size() == 1) {
+    scan = std::move(out.front());
+  } else {
+    scan.data = printable_preview(text);
+    scan.rejected = text.empty() ? "empty scan" : "more than one line in one scan";
+  }
+  scan.scanner = std::string(scanner);
+  scan.received_at = std::chrono::system_clock::now();
+  scan.received_mono = now;
+  return scan;
+}
+
+}  // namespace packbench::drivers

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <fstream>
 #include <sstream>
@@ -56,6 +57,9 @@ Result<void> StationApp::start() {
   outbox_ = std::make_unique<Outbox>(
       *db_, "/stations/" + config_.station.site + "/" + config_.station.id);
 
+  if (auto indexed = orders_->index_barcodes(); !indexed) {
+    return indexed.error();
+  }
   if (!config_.orders.file.empty()) {
     std::ifstream in(config_.orders.file, std::ios::binary);
     if (!in) {
@@ -127,11 +131,12 @@ Result<void> StationApp::start() {
     if (!scanner) {
       return Error{scanner.error().message};
     }
-    if (auto a = (*scanner)->activate([this](drivers::Scan s) { on_scan(std::move(s)); }); !a) {
+    if (auto a = (*scanner)->activate([this](drivers::Scan s) { (void)on_scan(std::move(s)); });
+        !a) {
       // One scanner that cannot start must not stop the bench: it shows as a fault.
       spdlog::error("{}", a.error().message);
     } else {
-      spdlog::info("scanner {} ({}) ready on {}", sc.name, sc.type, sc.address);
+      spdlog::info("scanner {} ({}): {}", sc.name, sc.type, (*scanner)->status().detail);
     }
     scanners_.push_back(std::move(*scanner));
   }
@@ -164,19 +169,24 @@ void StationApp::add_verdict_listener(VerdictListener listener) {
   pack_->add_listener(std::move(listener));
 }
 
-void StationApp::on_scan(drivers::Scan scan) {
+Result<ScanOutcome> StationApp::submit_scan(std::string_view source, std::string_view text) {
+  return on_scan(drivers::scan_from_text(source, text));
+}
+
+Result<ScanOutcome> StationApp::on_scan(drivers::Scan scan) {
   if (stopped_) {
-    return;
+    return Error{"the station is stopping"};
   }
   auto outcome = pack_->handle(scan);
   if (!outcome) {
     // Nothing was recorded: the packer must see that the scan did not count.
     spdlog::error("a scan from {} was not recorded: {}", scan.scanner, outcome.error().message);
-    return;
+    return outcome;
   }
   spdlog::log(outcome->accepted() ? spdlog::level::info : spdlog::level::warn,
               "scan '{}' from {}: {}: {}", outcome->scan, scan.scanner, to_string(outcome->verdict),
               outcome->message);
+  return outcome;
 }
 
 std::string StationApp::metrics() {
@@ -213,6 +223,40 @@ std::string StationApp::metrics() {
       "# TYPE packbench_prints_pending gauge\npackbench_prints_pending{{station=\"{}\"}} {}\n",
       st, prints_->pending_count());
   return out;
+}
+
+// POST /api/scans with {"data": "...", "scanner": "ui"} (scanner optional) or the scan as a
+// text/plain body: the verdict comes back as JSON once it is committed.
+HttpResponse StationApp::post_scan(const HttpRequest& req) {
+  if (req.method() != http::verb::post) {
+    auto res = make_response(req, http::status::method_not_allowed, "application/json",
+                             R"({"error":"POST a scan here"})");
+    res.set(http::field::allow, "POST");
+    return res;
+  }
+  std::string data = req.body();
+  std::string source = "api";
+  if (req[http::field::content_type].starts_with("application/json")) {
+    boost::system::error_code ec;
+    auto v = json::parse(req.body(), ec);
+    if (ec || !v.is_object() || !v.as_object().contains("data") ||
+        !v.as_object().at("data").is_string()) {
+      return make_response(req, http::status::bad_request, "application/json",
+                           R"({"error":"expected {\"data\": \"the scan\"}"})");
+    }
+    data = std::string(v.as_object().at("data").as_string());
+    if (auto it = v.as_object().find("scanner");
+        it != v.as_object().end() && it->value().is_string()) {
+      source = std::string(it->value().as_string());
+    }
+  }
+  auto outcome = submit_scan(source, data);
+  if (!outcome) {
+    return make_response(req, http::status::service_unavailable, "application/json",
+                         json::serialize(json::object{{"error", outcome.error().message}}));
+  }
+  return make_response(req, http::status::ok, "application/json",
+                       json::serialize(outcome->to_json()) + "\n");
 }
 
 json::object StationApp::health() {
@@ -284,6 +328,9 @@ json::object StationApp::health() {
 HttpResponse StationApp::handle_http(const HttpRequest& req) {
   const auto target = std::string(req.target());
   const auto path = target.substr(0, target.find('?'));
+  if (path == "/api/scans") {
+    return post_scan(req);
+  }
   if (req.method() != http::verb::get && req.method() != http::verb::head) {
     auto res = make_response(req, http::status::method_not_allowed, "application/json",
                              R"({"error":"method not allowed"})");

@@ -36,6 +36,10 @@ class StationApp {
   // control thread, so none is ever left half-done by a stop.
   void stop();
 
+  // A scan that did not come from a scanner device: the packer UI's scan field, POST
+  // /api/scans. It goes through the same rules and the same pack session.
+  Result<ScanOutcome> submit_scan(std::string_view source, std::string_view text);
+
   // Hears every verdict after its commit: the UI, the stack light, benchmarks.
   void add_verdict_listener(VerdictListener listener);
 
@@ -45,7 +49,8 @@ class StationApp {
 
  private:
   Result<void> import_orders(const std::string& json, const std::string& source);
-  void on_scan(drivers::Scan scan);
+  Result<ScanOutcome> on_scan(drivers::Scan scan);
+  HttpResponse post_scan(const HttpRequest& req);
 
   boost::asio::io_context& io_;
   Config config_;

@@ -3,6 +3,8 @@
 #include <boost/json/parse.hpp>
 #include <set>
 
+#include "station/gs1/gs1.hpp"
+
 namespace packbench::station {
 
 namespace json = boost::json;
@@ -13,6 +15,13 @@ int Order::total_items() const {
     n += l.qty;
   }
   return n;
+}
+
+std::string barcode_key(std::string_view code) {
+  if (auto g = gs1::gtin14(code)) {
+    return *g;
+  }
+  return std::string(code);
 }
 
 bool is_valid_order_id(std::string_view id) {

@@ -57,6 +57,10 @@ ParsedOrders parse_orders_json(std::string_view text);
 // One order from its JSON object (as stored).
 Result<Order> order_from_json(const boost::json::object& obj, const std::string& where = "order");
 
+// A barcode the way scans are matched: a GTIN of 8, 12, 13 or 14 digits with a good check digit
+// becomes its GTIN-14 (a UPC-A scan matches the EAN-13 in an order), anything else stays as is.
+std::string barcode_key(std::string_view code);
+
 // Order ids are scanned from a barcode and printed in Code 128: printable ASCII, no spaces.
 bool is_valid_order_id(std::string_view id);
 

@@ -51,6 +51,7 @@ Result<ImportReport> OrderBook::import(const std::vector<Order>& orders,
                "VALUES (?1, ?2, 'ready', ?3, ?4, ?4)")
             .bind_all(order.id, doc, source, now)
             .run();
+        index(order);
         ++report.added;
         continue;
       }
@@ -62,6 +63,7 @@ Result<ImportReport> OrderBook::import(const std::vector<Order>& orders,
         db_.statement("UPDATE orders SET doc = ?2, source = ?3, updated_at = ?4 WHERE id = ?1")
             .bind_all(order.id, doc, source, now)
             .run();
+        index(order);
         ++report.updated;
       } else {
         report.kept.push_back(order.id + " is " + std::string(to_string(status)) +
@@ -88,6 +90,40 @@ std::optional<std::pair<Order, OrderStatus>> OrderBook::find(const std::string& 
     throw StoreError(0, "order " + id + " is stored invalid: " + order.error().message);
   }
   return std::make_pair(std::move(*order), status_from(sel.column_text(1)));
+}
+
+void OrderBook::index(const Order& order) {
+  db_.statement("DELETE FROM order_barcodes WHERE order_id = ?1").bind_all(order.id).run();
+  for (const auto& line : order.lines) {
+    for (const auto& code : line.barcodes) {
+      db_.statement("INSERT OR IGNORE INTO order_barcodes (key, order_id) VALUES (?1, ?2)")
+          .bind_all(barcode_key(code), order.id)
+          .run();
+    }
+  }
+}
+
+bool OrderBook::knows_barcode(const std::string& key) {
+  auto sel = db_.statement("SELECT 1 FROM order_barcodes WHERE key = ?1 LIMIT 1");
+  sel.bind_all(key);
+  return sel.step();
+}
+
+Result<int> OrderBook::index_barcodes() {
+  return db_.write([&] {
+    std::vector<std::string> missing;
+    auto sel = db_.statement(
+        "SELECT id FROM orders WHERE id NOT IN (SELECT order_id FROM order_barcodes)");
+    while (sel.step()) {
+      missing.push_back(sel.column_text(0));
+    }
+    for (const auto& id : missing) {
+      if (auto found = find(id)) {
+        index(found->first);
+      }
+    }
+    return static_cast<int>(missing.size());
+  });
 }
 
 void OrderBook::set_status(const std::string& id, OrderStatus status) {

@@ -31,8 +31,13 @@ class OrderBook {
   // Inside a transaction:
   std::optional<std::pair<Order, OrderStatus>> find(const std::string& id);
   void set_status(const std::string& id, OrderStatus status);
+  // Whether any known order has a line with this barcode (as barcode_key gives it).
+  bool knows_barcode(const std::string& key);
+  // Indexes the barcodes of orders stored before the index existed. Idempotent.
+  Result<int> index_barcodes();
 
  private:
+  void index(const Order& order);
   Database& db_;
 };
 

@@ -40,6 +40,7 @@ std::string_view to_string(Verdict v) {
     PACKBENCH_VERDICT(packer_logged_in)
     PACKBENCH_VERDICT(packer_logged_out)
     PACKBENCH_VERDICT(wrong_item)
+    PACKBENCH_VERDICT(unknown_barcode)
     PACKBENCH_VERDICT(over_scan)
     PACKBENCH_VERDICT(order_not_found)
     PACKBENCH_VERDICT(order_already_packed)
@@ -62,13 +63,6 @@ std::string_view to_string(Verdict v) {
 
 bool is_accepted(Verdict v) {
   return v <= Verdict::packer_logged_out;
-}
-
-std::string match_key(std::string_view code) {
-  if (auto g = gs1::gtin14(code)) {
-    return *g;
-  }
-  return std::string(code);
 }
 
 namespace {
@@ -277,7 +271,7 @@ std::optional<OpenOrder> PackSession::load_open_order(std::int64_t session_id, c
     p.serial_required = line.serial_required;
     p.lot_required = line.lot_required;
     for (const auto& code : line.barcodes) {
-      p.keys.push_back(match_key(code));
+      p.keys.push_back(barcode_key(code));
     }
     open.lines.push_back(std::move(p));
   }
@@ -710,7 +704,7 @@ ScanOutcome PackSession::decide_capture(const std::string& data, State& st, Row&
     return outcome(Verdict::unknown_command, st, "Scan the item again.");
   }
   const std::string what = p.kind == Pending::Kind::serial ? "serial number" : "lot";
-  const std::string key = match_key(data);
+  const std::string key = barcode_key(data);
   for (const auto& l : open.lines) {
     if (std::find(l.keys.begin(), l.keys.end(), key) != l.keys.end() || data == open.order_id) {
       return outcome(Verdict::wrong_item, st,
@@ -822,8 +816,12 @@ ScanOutcome PackSession::decide_item(const drivers::Scan& scan, State& st, Row& 
                      fmt::format("Finish order {} first ({} of {} items scanned).", open.order_id,
                                  open.scanned(), open.expected()));
     }
-    return outcome(Verdict::wrong_item, st,
-                   "'" + data + "' is not in order " + open.order_id + ".");
+    if (orders_.knows_barcode(key)) {
+      return outcome(Verdict::wrong_item, st,
+                     "'" + data + "' belongs to another order, not to " + open.order_id + ".");
+    }
+    return outcome(Verdict::unknown_barcode, st,
+                   "'" + data + "' is no product of any order here. Check the item's label.");
   }
   auto& line = open.lines[*matched];
   auto element = [&](const char* ai) {

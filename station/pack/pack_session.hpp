@@ -48,7 +48,8 @@ enum class Verdict {
   packer_logged_in,
   packer_logged_out,
   // rejected: nothing changed
-  wrong_item,            // not in this order
+  wrong_item,            // a known product, but not in this order
+  unknown_barcode,       // not a code of any order this station knows
   over_scan,             // in this order, but all of it is already scanned
   order_not_found,       // no open order and the scan is no known order id
   order_already_packed,  // that order was packed before
@@ -206,9 +207,5 @@ class PackSession {
   std::string now_;     // the wall time of the scan being decided
   std::int64_t mono_ns_ = 0;
 };
-
-// Normalises a barcode the way scans are matched: a GTIN of 8, 12, 13 or 14 digits with a good
-// check digit becomes its GTIN-14, anything else stays as it is.
-std::string match_key(std::string_view code);
 
 }  // namespace packbench::station

@@ -125,6 +125,13 @@ BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 )sql"},
+      {3, "barcodes of every known order, to tell a wrong item from an unknown code", R"sql(
+CREATE TABLE order_barcodes (
+  key      TEXT NOT NULL,   -- as matched: GTIN-14 where the code is a GTIN
+  order_id TEXT NOT NULL REFERENCES orders(id),
+  PRIMARY KEY (key, order_id)
+) STRICT, WITHOUT ROWID;
+)sql"},
   };
   return kMigrations;
 }

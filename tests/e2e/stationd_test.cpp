@@ -161,8 +161,51 @@ TEST_F(StationdTest, PacksAnOrderEndToEndAndSurvivesAKillMidOrder) {
     return !hh.empty() && hh.at("outbox").at("depth").as_int64() == 0;
   }));
 
+  // The figures, as Prometheus scrapes them.
+  const auto metrics = pt::http_get(ui_port, "/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(metrics->first, 200);
+  EXPECT_NE(metrics->second.find("packbench_packs_total{station=\"pack-01\"} 2\n"),
+            std::string::npos)
+      << metrics->second;
+  EXPECT_NE(metrics->second.find("packbench_device_up{station=\"pack-01\",kind=\"printer\","
+                                 "name=\"label\"} 1"),
+            std::string::npos)
+      << metrics->second;
+
   again->signal(SIGTERM);
   EXPECT_EQ(again->wait(), 0) << again->errors();
+}
+
+TEST_F(StationdTest, ScansPostedToTheApiGoThroughTheSameSession) {
+  pt::TcpRecorder printer;
+  pt::write_file(dir / "orders.json", kOrders);
+  pt::write_file(dir / "station.toml", config(printer.port(), "http://127.0.0.1:9/events"));
+  pt::NotifySocket notify(dir / "notify.sock");
+  auto stationd = start("stationd", notify);
+  ASSERT_TRUE(pt::tcp_send(scanner_port, "E2E-1\n"));
+  ASSERT_TRUE(wait_for_pack("E2E-1", 0)) << stationd->errors();
+  auto post = [&](const std::string& body, const std::string& type) {
+    return pt::http_request(ui_port, "POST", "/api/scans", body, type);
+  };
+  auto r = post(R"({"data": "4901234567894", "scanner": "ui"})", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->first, 200);
+  auto v = json::parse(r->second).as_object();
+  EXPECT_EQ(v.at("verdict").as_string(), "item_accepted");
+  EXPECT_EQ(v.at("scanned").as_int64(), 1);
+  r = post("]E04901234567894", "text/plain");  // with its symbology identifier
+  ASSERT_TRUE(r);
+  v = json::parse(r->second).as_object();
+  EXPECT_EQ(v.at("verdict").as_string(), "order_complete");
+  EXPECT_EQ(v.at("symbology").as_string(), "]E0");
+  r = post("A\nB", "text/plain");  // two scans in one: rejected, recorded, nothing changes
+  ASSERT_TRUE(r);
+  EXPECT_EQ(json::parse(r->second).at("verdict").as_string(), "rejected_scan");
+  r = post(R"({"nope": 1})", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->first, 400);
+  ASSERT_TRUE(printer.wait_for_jobs(1)) << stationd->errors();
 }
 
 TEST_F(StationdTest, KeepsPackingWhileTheBackOfficeIsDownAndDeliversLater) {

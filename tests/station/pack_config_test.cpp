@@ -73,16 +73,15 @@ id = "sv"
 )",
                                            "p.toml", dir.path());
   const std::string text = all(loaded.problems);
-  for (const char* expected :
-       {"p.toml:5:18: pack.command_prefix: must not be empty",
-        "pack.pin_prefix: 'P' overlaps pack.packer_badge_prefix 'PK-'",
-        "pack.reason_prefix: 'PX-' overlaps pack.pin_prefix 'P'",
-        "pack.reason_codes: 'Short Pick' must be lower-case",
-        "p.toml:9:18: pack.require_packer: must be true or false",
-        "p.toml:10:1: pack.colour: unknown key",
-        "pack.supervisor[0].pin_sha256: must be 64 lower-case hex digits",
-        "pack.supervisor[1].id: duplicate supervisor id 'sv'",
-        "pack.supervisor[1]: needs a badge, a pin_sha256, or both"}) {
+  for (const char* expected : {"p.toml:5:18: pack.command_prefix: must not be empty",
+                               "pack.pin_prefix: 'P' overlaps pack.packer_badge_prefix 'PK-'",
+                               "pack.reason_prefix: 'PX-' overlaps pack.pin_prefix 'P'",
+                               "pack.reason_codes: 'Short Pick' must be lower-case",
+                               "p.toml:9:18: pack.require_packer: must be true or false",
+                               "p.toml:10:1: pack.colour: unknown key",
+                               "pack.supervisor[0].pin_sha256: must be 64 lower-case hex digits",
+                               "pack.supervisor[1].id: duplicate supervisor id 'sv'",
+                               "pack.supervisor[1]: needs a badge, a pin_sha256, or both"}) {
     EXPECT_NE(text.find(expected), std::string::npos) << "missing: " << expected << "\n" << text;
   }
   EXPECT_EQ(loaded.problems.size(), 9u) << text;

@@ -47,8 +47,8 @@ TEST(PackSession, RejectsWrongItemsOverScansAndStrangers) {
   EXPECT_EQ(st.scan("333").verdict, Verdict::order_not_found);  // an item before any order
   EXPECT_EQ(st.scan("A-1").verdict, Verdict::order_opened);
   EXPECT_EQ(st.scan("A-1").verdict, Verdict::order_already_open);
-  EXPECT_EQ(st.scan("999").verdict, Verdict::wrong_item);
-  EXPECT_EQ(st.scan("333").verdict, Verdict::wrong_item);  // in another order, not this one
+  EXPECT_EQ(st.scan("999").verdict, Verdict::unknown_barcode);  // no order has it
+  EXPECT_EQ(st.scan("333").verdict, Verdict::wrong_item);       // in another order, not this one
   EXPECT_EQ(st.scan("B-2").verdict, Verdict::another_order_open);
   EXPECT_EQ(st.scan("222").verdict, Verdict::item_accepted);
   const auto over = st.scan("222");

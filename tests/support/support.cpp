@@ -394,12 +394,25 @@ std::vector<boost::json::object> cloudevents_in(const std::vector<HttpExchange>&
 // --- clients -------------------------------------------------------------------------------
 
 std::optional<std::pair<int, std::string>> http_get(std::uint16_t port, const std::string& target) {
+  return http_request(port, "GET", target);
+}
+
+std::optional<std::pair<int, std::string>> http_request(std::uint16_t port,
+                                                        const std::string& method,
+                                                        const std::string& target,
+                                                        const std::string& body,
+                                                        const std::string& content_type) {
   const int fd = connect_loopback(port);
   if (fd < 0) {
     return std::nullopt;
   }
-  const std::string req =
-      "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  std::string req = method + " " + target +
+                    " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: " +
+                    std::to_string(body.size()) + "\r\n";
+  if (!content_type.empty()) {
+    req += "Content-Type: " + content_type + "\r\n";
+  }
+  req += "\r\n" + body;
   if (!send_all(fd, req)) {
     ::close(fd);
     return std::nullopt;

@@ -137,6 +137,13 @@ std::vector<boost::json::object> cloudevents_in(const std::vector<HttpExchange>&
 // A blocking HTTP GET on loopback; returns {status, body} or nullopt when nothing answers.
 std::optional<std::pair<int, std::string>> http_get(std::uint16_t port, const std::string& target);
 
+// Any HTTP/1.1 request on loopback; returns {status, body} or nullopt when nothing answers.
+std::optional<std::pair<int, std::string>> http_request(std::uint16_t port,
+                                                        const std::string& method,
+                                                        const std::string& target,
+                                                        const std::string& body = "",
+                                                        const std::string& content_type = "");
+
 // Sends bytes to a TCP port on loopback and closes the connection.
 bool tcp_send(std::uint16_t port, const std::string& bytes);
 

@@ -83,6 +83,11 @@ struct ScannerOptions {
   std::string gs_key;  // an extra key that means GS (FNC1), e.g. "F8"; empty for none
 };
 
+// One scan typed or pasted somewhere other than a scanner (the packer UI's scan field, an API
+// call), judged by the same rules as a scanner's line: AIM identifier, printable bytes, valid
+// UTF-8, length. Text holding a line break is rejected: it is more than one scan.
+Scan scan_from_text(std::string_view scanner, std::string_view text);
+
 // Builds the backend named by options.type.
 Result<std::unique_ptr<Scanner>> make_scanner(boost::asio::any_io_executor ex,
                                               const ScannerOptions& options);
