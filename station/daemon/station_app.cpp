@@ -29,6 +29,19 @@ void StationApp::add_startup_orders(std::string json, std::string source) {
 
 Result<void> StationApp::import_orders(const std::string& text, const std::string& source) {
   auto parsed = parse_orders_json(text);
+  // An order id that starts like one of the bench's own codes could never be opened by a scan.
+  const auto& pk = config_.pack;
+  std::erase_if(parsed.orders, [&](const Order& o) {
+    for (const auto* prefix : {&pk.packer_badge_prefix, &pk.command_prefix, &pk.quantity_prefix,
+                               &pk.pin_prefix, &pk.reason_prefix}) {
+      if (o.id.rfind(*prefix, 0) == 0) {
+        parsed.problems.push_back({"order " + o.id, "the id starts with the bench code prefix '" +
+                                                        *prefix + "' and could not be scanned"});
+        return true;
+      }
+    }
+    return false;
+  });
   for (const auto& p : parsed.problems) {
     spdlog::error("orders from {}: {} (order not loaded)", source, p.to_string());
   }
@@ -225,8 +238,8 @@ std::string StationApp::metrics() {
   return out;
 }
 
-// POST /api/scans with {"data": "...", "scanner": "ui"} (scanner optional) or the scan as a
-// text/plain body: the verdict comes back as JSON once it is committed.
+// POST /api/scans with {"data": "...", "scanner": "ui"} (scanner optional): the verdict comes
+// back as JSON once it is committed.
 HttpResponse StationApp::post_scan(const HttpRequest& req) {
   if (req.method() != http::verb::post) {
     auto res = make_response(req, http::status::method_not_allowed, "application/json",
@@ -234,21 +247,32 @@ HttpResponse StationApp::post_scan(const HttpRequest& req) {
     res.set(http::field::allow, "POST");
     return res;
   }
-  std::string data = req.body();
+  // Only JSON, and only from pages this station served: a form or a script on some other site
+  // open in the bench's browser cannot post scans (a JSON body needs a CORS preflight, which
+  // this server never grants, and a browser names the page's origin).
+  if (!req[http::field::content_type].starts_with("application/json")) {
+    return make_response(req, http::status::unsupported_media_type, "application/json",
+                         R"({"error":"send the scan as application/json"})");
+  }
+  if (const auto origin = req[http::field::origin]; !origin.empty()) {
+    const std::string expected = "http://" + std::string(req[http::field::host]);
+    if (origin != expected) {
+      return make_response(req, http::status::forbidden, "application/json",
+                           R"({"error":"scans are taken from this station's own pages only"})");
+    }
+  }
   std::string source = "api";
-  if (req[http::field::content_type].starts_with("application/json")) {
-    boost::system::error_code ec;
-    auto v = json::parse(req.body(), ec);
-    if (ec || !v.is_object() || !v.as_object().contains("data") ||
-        !v.as_object().at("data").is_string()) {
-      return make_response(req, http::status::bad_request, "application/json",
-                           R"({"error":"expected {\"data\": \"the scan\"}"})");
-    }
-    data = std::string(v.as_object().at("data").as_string());
-    if (auto it = v.as_object().find("scanner");
-        it != v.as_object().end() && it->value().is_string()) {
-      source = std::string(it->value().as_string());
-    }
+  boost::system::error_code ec;
+  auto v = json::parse(req.body(), ec);
+  if (ec || !v.is_object() || !v.as_object().contains("data") ||
+      !v.as_object().at("data").is_string()) {
+    return make_response(req, http::status::bad_request, "application/json",
+                         R"({"error":"expected {\"data\": \"the scan\"}"})");
+  }
+  const std::string data(v.as_object().at("data").as_string());
+  if (auto it = v.as_object().find("scanner");
+      it != v.as_object().end() && it->value().is_string()) {
+    source = std::string(it->value().as_string());
   }
   auto outcome = submit_scan(source, data);
   if (!outcome) {

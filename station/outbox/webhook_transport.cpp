@@ -179,8 +179,12 @@ asio::awaitable<void> WebhookTransport::run(std::shared_ptr<State> s) {
     }
     if (error.empty()) {
       if (auto ack = s->outbox.acknowledge(*batch); !ack) {
-        // The peer has them; they stay and go again, and the peer dedupes by id.
+        // The peer has them; they stay and go again (the peer dedupes by id), but not at once:
+        // a store that cannot write now would turn this loop into a flood.
         spdlog::error("sync: delivered but could not record it: {}", ack.error().message);
+        s->backoff_timer.expires_after(s->next_backoff());
+        co_await s->backoff_timer.async_wait(tuple_awaitable);
+        continue;
       }
       if (s->status.online != true) {
         spdlog::info("sync: online, delivering to {}", s->config.url);

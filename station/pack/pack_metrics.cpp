@@ -14,7 +14,8 @@ namespace json = boost::json;
 Result<PackFigures> pack_figures(Database& db, const std::string& now) {
   return db.read([&] {
     std::map<std::string, PackerFigures> by_packer;
-    auto totals = db.statement("SELECT packer, scans, rejected, items, packs FROM scan_counts");
+    auto totals =
+        db.statement("SELECT packer, scans, rejected, items, packs, undone FROM scan_counts");
     while (totals.step()) {
       auto& f = by_packer[totals.column_text(0)];
       f.packer = totals.column_text(0);
@@ -22,6 +23,7 @@ Result<PackFigures> pack_figures(Database& db, const std::string& now) {
       f.rejected = totals.column_int(2);
       f.items = totals.column_int(3);
       f.packs = totals.column_int(4);
+      f.undone = totals.column_int(5);
     }
     // The hour is counted back on the wall clock as stored; ISO 8601 UTC compares as text.
     const auto since = format_utc(std::chrono::system_clock::now() - std::chrono::hours(1));
@@ -44,6 +46,7 @@ Result<PackFigures> pack_figures(Database& db, const std::string& now) {
       out.station.scans += f.scans;
       out.station.rejected += f.rejected;
       out.station.items += f.items;
+      out.station.undone += f.undone;
       out.station.packs += f.packs;
       out.station.scans_last_hour += f.scans_last_hour;
       out.station.rejected_last_hour += f.rejected_last_hour;
@@ -63,6 +66,7 @@ json::object figures_json(const PackerFigures& f) {
                       {"error_rate", f.error_rate_last_hour()},
                       {"packs_total", f.packs},
                       {"items_total", f.items},
+                      {"items_undone_total", f.undone},
                       {"scans_total", f.scans},
                       {"rejected_total", f.rejected}};
 }
@@ -107,15 +111,18 @@ void append_prometheus(std::string& out, const PackFigures& f, const std::string
   static const Metric metrics[] = {
       {"packbench_packs_total", "counter", "Orders closed (complete or short).",
        [](const PackerFigures& p) { return static_cast<double>(p.packs); }},
-      {"packbench_items_total", "counter", "Items packed, net of undone scans.",
+      {"packbench_items_total", "counter", "Items counted by scans.",
        [](const PackerFigures& p) { return static_cast<double>(p.items); }},
+      {"packbench_items_undone_total", "counter", "Items taken back with CMD-UNDO.",
+       [](const PackerFigures& p) { return static_cast<double>(p.undone); }},
       {"packbench_scans_total", "counter", "Scans decided.",
        [](const PackerFigures& p) { return static_cast<double>(p.scans); }},
       {"packbench_scans_rejected_total", "counter", "Scans rejected.",
        [](const PackerFigures& p) { return static_cast<double>(p.rejected); }},
       {"packbench_packs_per_hour", "gauge", "Orders closed in the last 60 minutes.",
        [](const PackerFigures& p) { return static_cast<double>(p.packs_last_hour); }},
-      {"packbench_items_per_hour", "gauge", "Items packed in the last 60 minutes.",
+      {"packbench_items_per_hour", "gauge",
+       "Items packed in the last 60 minutes, net of undone scans.",
        [](const PackerFigures& p) { return static_cast<double>(p.items_last_hour); }},
       {"packbench_scan_error_rate", "gauge",
        "Share of scans rejected in the last 60 minutes (0 to 1).",

@@ -15,7 +15,8 @@ struct PackerFigures {
   // Totals since the store was created.
   std::int64_t scans = 0;
   std::int64_t rejected = 0;
-  std::int64_t items = 0;
+  std::int64_t items = 0;   // counted by scans
+  std::int64_t undone = 0;  // taken back with CMD-UNDO
   std::int64_t packs = 0;
   // The last 60 minutes.
   std::int64_t scans_last_hour = 0;

@@ -56,6 +56,7 @@ std::string_view to_string(Verdict v) {
     PACKBENCH_VERDICT(invalid_quantity)
     PACKBENCH_VERDICT(login_required)
     PACKBENCH_VERDICT(rejected_scan)
+    PACKBENCH_VERDICT(not_recorded)
 #undef PACKBENCH_VERDICT
   }
   return "unknown";
@@ -113,8 +114,19 @@ std::optional<int> parse_quantity(std::string_view data, std::string_view prefix
 }
 
 // AI 17 (YYMMDD, DD 00 = end of the month) before `today` (YYYYMMDD as a number).
+// A valid AI 17 date: six digits, month 1-12, day 0-31 (the GS1 reader reports the rest).
+bool is_expiry_date(const std::string& yymmdd) {
+  if (yymmdd.size() != 6 ||
+      !std::all_of(yymmdd.begin(), yymmdd.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return false;
+  }
+  const int mm = std::stoi(yymmdd.substr(2, 2));
+  const int dd = std::stoi(yymmdd.substr(4, 2));
+  return mm >= 1 && mm <= 12 && dd <= 31;
+}
+
 bool expiry_passed(const std::string& yymmdd, int today) {
-  if (yymmdd.size() != 6) {
+  if (!is_expiry_date(yymmdd)) {
     return false;
   }
   const int yy = std::stoi(yymmdd.substr(0, 2));
@@ -135,10 +147,11 @@ bool expiry_passed(const std::string& yymmdd, int today) {
   return year * 10000 + mm * 100 + dd < today;
 }
 
+// The station's local date: an item expires at midnight where it is packed, not in Greenwich.
 int yyyymmdd(std::chrono::system_clock::time_point t) {
   const std::time_t secs = std::chrono::system_clock::to_time_t(t);
   std::tm tm{};
-  gmtime_r(&secs, &tm);
+  localtime_r(&secs, &tm);
   return (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
 }
 
@@ -173,6 +186,16 @@ std::int64_t int_or(const json::object& o, const char* key, std::int64_t fallbac
   return it != o.end() && it->value().is_int64() ? it->value().as_int64() : fallback;
 }
 
+std::optional<std::size_t> line_of(const OpenOrder& open, const std::string& key) {
+  for (std::size_t i = 0; i < open.lines.size(); ++i) {
+    const auto& keys = open.lines[i].keys;
+    if (std::find(keys.begin(), keys.end(), key) != keys.end()) {
+      return i;
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 json::object Pending::to_json() const {
@@ -188,6 +211,7 @@ json::object Pending::to_json() const {
   o["expiry"] = expiry;
   o["purpose"] = purpose;
   o["supervisor"] = supervisor;
+  o["attempts"] = attempts;
   return o;
 }
 
@@ -207,6 +231,7 @@ Pending Pending::from_json(const json::object& o) {
   p.expiry = text_or_empty(o, "expiry");
   p.purpose = text_or_empty(o, "purpose");
   p.supervisor = text_or_empty(o, "supervisor");
+  p.attempts = static_cast<int>(int_or(o, "attempts", 0));
   return p;
 }
 
@@ -399,7 +424,7 @@ Result<ScanOutcome> PackSession::handle(const drivers::Scan& scan) {
         state_.open ? std::optional<std::int64_t>(state_.open->session_id) : std::nullopt;
     ScanOutcome out = decide(scan, next, row);
     // A PIN never lands in a table or a log.
-    out.scan = starts_with(scan.data, rules_.pin_prefix) ? rules_.pin_prefix + "****" : scan.data;
+    out.scan = looks_like_pin(scan.data) ? rules_.pin_prefix + "****" : scan.data;
     out.symbology = scan.symbology;
     out.received_mono = scan.received_mono;
     const std::optional<std::int64_t> session =
@@ -429,12 +454,12 @@ Result<ScanOutcome> PackSession::handle(const drivers::Scan& scan) {
         .run();
     const bool pack_done =
         out.verdict == Verdict::order_complete || out.verdict == Verdict::order_closed_short;
-    const int items = out.verdict == Verdict::scan_undone ? -undone_qty_ : row.qty;
     db_.statement(
-           "INSERT INTO scan_counts (packer, scans, rejected, items, packs) "
-           "VALUES (?1, 1, ?2, ?3, ?4) ON CONFLICT (packer) DO UPDATE SET scans = scans + 1, "
-           "rejected = rejected + ?2, items = items + ?3, packs = packs + ?4")
-        .bind_all(next.packer, out.accepted() ? 0 : 1, items, pack_done ? 1 : 0)
+           "INSERT INTO scan_counts (packer, scans, rejected, items, undone, packs) "
+           "VALUES (?1, 1, ?2, ?3, ?4, ?5) ON CONFLICT (packer) DO UPDATE SET scans = scans + 1, "
+           "rejected = rejected + ?2, items = items + ?3, undone = undone + ?4, "
+           "packs = packs + ?5")
+        .bind_all(next.packer, out.accepted() ? 0 : 1, row.qty, undone_qty_, pack_done ? 1 : 0)
         .run();
     json::object scan_detail{
         {"scanner", scan.scanner}, {"data", out.scan}, {"symbology", scan.symbology}};
@@ -450,7 +475,17 @@ Result<ScanOutcome> PackSession::handle(const drivers::Scan& scan) {
     save_pending(state_, next);
     return out;
   });
+  deciding_ = &state_;
   if (!decided) {
+    // Nothing was recorded. The screen and the light must not keep showing the last verdict as
+    // if this scan had counted.
+    ScanOutcome lost = outcome(Verdict::not_recorded, state_,
+                               "Not recorded: " + decided.error().message + ". Scan it again.");
+    lost.scan = looks_like_pin(scan.data) ? rules_.pin_prefix + "****" : scan.data;
+    lost.received_mono = scan.received_mono;
+    for (const auto& listener : listeners_) {
+      listener(lost);
+    }
     return decided.error();
   }
   state_ = std::move(next);
@@ -480,12 +515,16 @@ ScanOutcome PackSession::outcome(Verdict v, const State& st, std::string message
   return o;
 }
 
+bool PackSession::looks_like_pin(const std::string& data) const {
+  return upper(data).find(upper(rules_.pin_prefix)) != std::string::npos;
+}
+
 const Supervisor* PackSession::find_supervisor(const std::string& data) const {
   for (const auto& s : rules_.supervisors) {
     if (!s.badge.empty() && s.badge == data) {
       return &s;
     }
-    if (!s.pin_sha256.empty() && starts_with(data, rules_.pin_prefix) &&
+    if (!s.pin_sha256.empty() && starts_with(upper(data), upper(rules_.pin_prefix)) &&
         sha256_hex(data.substr(rules_.pin_prefix.size())) == s.pin_sha256) {
       return &s;
     }
@@ -501,7 +540,7 @@ ScanOutcome PackSession::decide(const drivers::Scan& scan, State& st, Row& row) 
   if (starts_with(data, rules_.packer_badge_prefix)) {
     return decide_badge(data, st);
   }
-  if (starts_with(data, rules_.pin_prefix) || find_supervisor(data)) {
+  if (starts_with(upper(data), upper(rules_.pin_prefix)) || find_supervisor(data)) {
     return decide_supervisor(data, st);
   }
   if (starts_with(data, rules_.command_prefix)) {
@@ -516,7 +555,13 @@ ScanOutcome PackSession::decide(const drivers::Scan& scan, State& st, Row& row) 
     return decide_reason(data, st);
   }
   if (auto q = parse_quantity(data, rules_.quantity_prefix)) {
-    return decide_quantity(*q, st);
+    // "QTY-6" is always a quantity. "x6" only when it can be nothing else: an order is open,
+    // nothing is being asked, and no line or order answers to that code.
+    const bool bare = !starts_with(data, rules_.quantity_prefix);
+    if (!bare || (st.open && st.open->pending.kind == Pending::Kind::none &&
+                  !line_of(*st.open, barcode_key(data)) && !orders_.find(data))) {
+      return decide_quantity(*q, st);
+    }
   }
   if (rules_.require_packer && st.packer.empty()) {
     return outcome(Verdict::login_required, st, "Scan your badge first.");
@@ -555,6 +600,14 @@ ScanOutcome PackSession::decide_supervisor(const std::string& data, State& st) {
   }
   const Supervisor* sup = find_supervisor(data);
   if (!sup) {
+    // Three wrong tries end the request: a PIN is not to be guessed at the bench.
+    if (++pending.attempts >= 3) {
+      audit("override", st.open ? st.open->order_id : "",
+            json::object{{"refused", pending.purpose}, {"attempts", pending.attempts}});
+      pending = Pending{};
+      return outcome(Verdict::not_authorised, st,
+                     "Three wrong badges or PINs: the override is cancelled. Ask again.");
+    }
     return outcome(Verdict::not_authorised, st, "Not a supervisor's badge or PIN.");
   }
   const std::string order_id = st.open ? st.open->order_id : "";
@@ -704,13 +757,14 @@ ScanOutcome PackSession::decide_capture(const std::string& data, State& st, Row&
     return outcome(Verdict::unknown_command, st, "Scan the item again.");
   }
   const std::string what = p.kind == Pending::Kind::serial ? "serial number" : "lot";
+  // A product's code or an order's id is never a serial or a lot: the packer scanned the wrong
+  // label. GS1 data with a GTIN in it is a product too.
   const std::string key = barcode_key(data);
-  for (const auto& l : open.lines) {
-    if (std::find(l.keys.begin(), l.keys.end(), key) != l.keys.end() || data == open.order_id) {
-      return outcome(Verdict::wrong_item, st,
-                     "That is an item, not a " + what + ": scan the " + what + " of " +
-                         open.lines[line].name + " (CMD-UNDO to go back).");
-    }
+  if (data == open.order_id || gs1::read(data).gtin14 || orders_.knows_barcode(key) ||
+      orders_.find(data)) {
+    return outcome(Verdict::wrong_item, st,
+                   "That is a product or an order, not a " + what + ": scan the " + what + " of " +
+                       open.lines[line].name + " (CMD-UNDO to go back).");
   }
   if (p.kind == Pending::Kind::serial) {
     for (const auto& l : open.lines) {
@@ -802,13 +856,7 @@ ScanOutcome PackSession::decide_item(const drivers::Scan& scan, State& st, Row& 
   }
   const gs1::Reading reading = gs1::read(data, scan.symbology);
   const std::string key = reading.gtin14 ? *reading.gtin14 : data;
-  std::optional<std::size_t> matched;
-  for (std::size_t i = 0; i < open.lines.size() && !matched; ++i) {
-    const auto& keys = open.lines[i].keys;
-    if (std::find(keys.begin(), keys.end(), key) != keys.end()) {
-      matched = i;
-    }
-  }
+  const std::optional<std::size_t> matched = line_of(open, key);
   const int quantity = open.pending.kind == Pending::Kind::quantity ? open.pending.quantity : 1;
   if (!matched) {
     if (orders_.find(data)) {
@@ -832,7 +880,11 @@ ScanOutcome PackSession::decide_item(const drivers::Scan& scan, State& st, Row& 
   const std::string lot = element("10");
   const std::string expiry = element("17");
   ScanOutcome o;
-  if (!expiry.empty() && expiry_passed(expiry, yyyymmdd(scan.received_at))) {
+  if (!expiry.empty() && !is_expiry_date(expiry)) {
+    o = outcome(
+        Verdict::rejected_scan, st,
+        "The expiry date '" + expiry + "' on " + line.name + " is not a date. Check the label.");
+  } else if (!expiry.empty() && expiry_passed(expiry, yyyymmdd(scan.received_at))) {
     o = outcome(Verdict::expired, st,
                 line.name + " expired (" + expiry + "). Put it aside and take another.");
   } else if (line.serial_required && quantity > 1) {

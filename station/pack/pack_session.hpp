@@ -64,7 +64,9 @@ enum class Verdict {
   unknown_command,   // a bench code this station does not know, or not now
   invalid_quantity,  // a quantity of 0, above the limit, or for an item that needs serials
   login_required,    // the station requires a packer and none is logged in
-  rejected_scan,     // the scanner delivered garbage (see Scan::rejected)
+  rejected_scan,     // the scanner delivered garbage (see Scan::rejected), or the scan's data
+                     // cannot be right (an expiry that is no date)
+  not_recorded,      // the store could not commit: nothing changed, scan again
 };
 std::string_view to_string(Verdict v);
 bool is_accepted(Verdict v);
@@ -91,6 +93,7 @@ struct Pending {
   std::string expiry;      // serial, lot: an expiry already read with the item
   std::string purpose;     // supervisor: "short" or "reopen"
   std::string supervisor;  // reason, reopen_order: who agreed
+  int attempts = 0;        // supervisor: wrong badges or PINs so far
 
   boost::json::object to_json() const;
   static Pending from_json(const boost::json::object& o);
@@ -187,6 +190,7 @@ class PackSession {
   std::optional<OpenOrder> load_open_order(std::int64_t session_id, const Order& order, int box,
                                            bool reopened, const Pending& pending);
   const Supervisor* find_supervisor(const std::string& data) const;
+  bool looks_like_pin(const std::string& data) const;
   ScanOutcome outcome(Verdict v, const State& st, std::string message) const;
 
   Database& db_;

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <set>
 
 #include "station/common/clock.hpp"
 
@@ -17,6 +18,7 @@ struct PrintQueue::Lane {
   bool in_flight = false;
   bool waiting_retry = false;
   int failures = 0;
+  std::set<std::int64_t> unrecorded;  // printed, but the store has not said so yet
 };
 
 PrintQueue::PrintQueue(boost::asio::any_io_executor ex, Database& db,
@@ -91,6 +93,34 @@ std::int64_t PrintQueue::pending_count() {
   return n ? *n : -1;
 }
 
+bool PrintQueue::record_printed(Lane& lane, std::int64_t id) {
+  auto done = db_.write([&] {
+    db_.statement(
+           "UPDATE print_jobs SET state = 'printed', printed_at = ?2, attempts = attempts + 1 "
+           "WHERE id = ?1")
+        .bind_all(id, now_utc())
+        .run();
+  });
+  if (!done) {
+    spdlog::error("print queue: job {} printed but not recorded: {}", id, done.error().message);
+    return false;
+  }
+  lane.unrecorded.erase(id);
+  return true;
+}
+
+void PrintQueue::wait_and_pump(Lane& lane, std::chrono::milliseconds delay) {
+  lane.waiting_retry = true;
+  lane.retry_timer.expires_after(delay);
+  lane.retry_timer.async_wait([this, &lane, alive = alive_](boost::system::error_code ec) {
+    if (ec || !*alive) {
+      return;
+    }
+    lane.waiting_retry = false;
+    pump(lane);
+  });
+}
+
 void PrintQueue::pump(Lane& lane) {
   if (!*alive_ || lane.in_flight || lane.waiting_retry) {
     return;
@@ -116,8 +146,16 @@ void PrintQueue::pump(Lane& lane) {
   if (!*next) {
     return;
   }
-  lane.in_flight = true;
   const std::int64_t id = (*next)->id;
+  if (lane.unrecorded.count(id)) {
+    if (record_printed(lane, id)) {
+      pump(lane);
+    } else {
+      wait_and_pump(lane, retry_cap_);
+    }
+    return;
+  }
+  lane.in_flight = true;
   const std::string name = (*next)->job.name;
   lane.binding.printer->print(std::move((*next)->job), [this, &lane, id, name,
                                                         alive = alive_](Result<void> r) {
@@ -127,19 +165,14 @@ void PrintQueue::pump(Lane& lane) {
     lane.in_flight = false;
     if (r) {
       lane.failures = 0;
-      auto done = db_.write([&] {
-        db_.statement(
-               "UPDATE print_jobs SET state = 'printed', printed_at = ?2, "
-               "attempts = attempts + 1 WHERE id = ?1")
-            .bind_all(id, now_utc())
-            .run();
-      });
-      if (!done) {
-        spdlog::error("print queue: job {} printed but not recorded: {}", name,
-                      done.error().message);
-      } else {
-        spdlog::info("printed {} on {}", name, lane.binding.printer->name());
+      if (!record_printed(lane, id)) {
+        // The printer has it but the store could not say so: never print it again, and try
+        // the record later rather than spin.
+        lane.unrecorded.insert(id);
+        wait_and_pump(lane, retry_base_);
+        return;
       }
+      spdlog::info("printed {} on {}", name, lane.binding.printer->name());
       pump(lane);
       return;
     }
@@ -153,15 +186,7 @@ void PrintQueue::pump(Lane& lane) {
           .bind_all(id, r.error().message)
           .run();
     });
-    lane.waiting_retry = true;
-    lane.retry_timer.expires_after(delay);
-    lane.retry_timer.async_wait([this, &lane, alive](boost::system::error_code ec) {
-      if (ec || !*alive) {
-        return;
-      }
-      lane.waiting_retry = false;
-      pump(lane);
-    });
+    wait_and_pump(lane, delay);
   });
 }
 

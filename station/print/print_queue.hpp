@@ -42,6 +42,8 @@ class PrintQueue {
  private:
   struct Lane;
   void pump(Lane& lane);
+  void wait_and_pump(Lane& lane, std::chrono::milliseconds delay);
+  bool record_printed(Lane& lane, std::int64_t id);
 
   boost::asio::any_io_executor ex_;
   Database& db_;

@@ -38,8 +38,11 @@ void Checkpointer::run() {
   sqlite3* conn = nullptr;
   if (sqlite3_open_v2(path_.c_str(), &conn, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) !=
       SQLITE_OK) {
-    spdlog::error("checkpointer: cannot open {}: {}", path_.string(),
-                  conn ? sqlite3_errmsg(conn) : "out of memory");
+    spdlog::error("checkpointer: cannot open {}: {}; SQLite checkpoints in the commits again",
+                  path_.string(), conn ? sqlite3_errmsg(conn) : "out of memory");
+    // Without this thread nothing would checkpoint and the log would grow without end.
+    sqlite3_wal_hook(db_.handle(), nullptr, nullptr);
+    sqlite3_wal_autocheckpoint(db_.handle(), 1000);
     sqlite3_close(conn);
     return;
   }

@@ -98,7 +98,8 @@ CREATE TABLE scan_counts (
   packer   TEXT PRIMARY KEY,
   scans    INTEGER NOT NULL DEFAULT 0,
   rejected INTEGER NOT NULL DEFAULT 0,
-  items    INTEGER NOT NULL DEFAULT 0,
+  items    INTEGER NOT NULL DEFAULT 0,   -- counted by scans, whatever happened to them later
+  undone   INTEGER NOT NULL DEFAULT 0,   -- taken back by CMD-UNDO
   packs    INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 

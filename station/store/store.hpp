@@ -93,8 +93,9 @@ class Database {
   Database& operator=(Database&&) noexcept;
   ~Database();
 
-  // Runs `fn` in BEGIN IMMEDIATE ... COMMIT. A StoreError from inside, or an error result from
-  // `fn`, rolls the transaction back and comes out as an Error; nothing is half-written.
+  // Runs `fn` in BEGIN IMMEDIATE ... COMMIT. An exception from inside (a StoreError from a
+  // statement, or one `fn` throws to refuse) rolls the transaction back and comes out as an
+  // Error; nothing is half-written. What `fn` returns is committed, whatever it is.
   template <class Fn>
   auto write(Fn&& fn) -> Result<decltype(fn())> {
     return transaction(true, std::forward<Fn>(fn));

@@ -194,14 +194,19 @@ TEST_F(StationdTest, ScansPostedToTheApiGoThroughTheSameSession) {
   auto v = json::parse(r->second).as_object();
   EXPECT_EQ(v.at("verdict").as_string(), "item_accepted");
   EXPECT_EQ(v.at("scanned").as_int64(), 1);
-  r = post("]E04901234567894", "text/plain");  // with its symbology identifier
+  r = post(R"({"data": "]E04901234567894"})", "application/json");  // with its identifier
   ASSERT_TRUE(r);
   v = json::parse(r->second).as_object();
   EXPECT_EQ(v.at("verdict").as_string(), "order_complete");
   EXPECT_EQ(v.at("symbology").as_string(), "]E0");
-  r = post("A\nB", "text/plain");  // two scans in one: rejected, recorded, nothing changes
+  // Two scans in one: rejected, recorded, nothing changes.
+  r = post(R"({"data": "A\nB"})", "application/json");
   ASSERT_TRUE(r);
   EXPECT_EQ(json::parse(r->second).at("verdict").as_string(), "rejected_scan");
+  // Not JSON (what a form on another site could send without asking): refused.
+  r = post("CMD-CANCEL", "text/plain");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->first, 415);
   r = post(R"({"nope": 1})", "application/json");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->first, 400);

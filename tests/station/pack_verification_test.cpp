@@ -332,7 +332,8 @@ TEST(PackVerification, FiguresPerPackerAndStation) {
   const auto f = ps::pack_figures(st.db, ps::now_utc());
   ASSERT_TRUE(f);
   EXPECT_EQ(f->station.packs, 1);
-  EXPECT_EQ(f->station.items, 1);  // 1 + 2 - 2 undone
+  EXPECT_EQ(f->station.items, 3);   // counted by scans: 1 + 2
+  EXPECT_EQ(f->station.undone, 2);  // the 2 taken back
   EXPECT_EQ(f->station.packs_last_hour, 1);
   EXPECT_EQ(f->station.items_last_hour, 1);
   EXPECT_EQ(f->station.scans, 9);
@@ -349,4 +350,65 @@ TEST(PackVerification, FiguresPerPackerAndStation) {
             std::string::npos)
       << prom;
   EXPECT_NE(prom.find("# TYPE packbench_scan_error_rate gauge"), std::string::npos);
+}
+
+TEST(PackVerification, CodesThatLookLikeQuantitiesAreStillOrdersAndItems) {
+  pt::Station st(R"([
+    {"id": "X1001", "lines": [{"sku": "A", "qty": 2, "barcodes": ["X12345"]}]}])");
+  EXPECT_EQ(st.verdict("X1001"), Verdict::order_opened);
+  EXPECT_EQ(st.verdict("X12345"), Verdict::item_accepted);
+  EXPECT_EQ(st.verdict("x1"), Verdict::quantity_set);  // nothing answers to x1: a quantity
+}
+
+TEST(PackVerification, AProductOrAnOrderIsNeverTakenAsASerial) {
+  pt::Station st(kOrders);
+  st.scan("V-1");
+  EXPECT_EQ(st.verdict("09506000134352"), Verdict::serial_needed);
+  EXPECT_EQ(st.verdict("V-2"), Verdict::wrong_item);            // another order's id
+  EXPECT_EQ(st.verdict("0012345678905"), Verdict::wrong_item);  // another order's product
+  EXPECT_EQ(st.verdict("5012345678900"), Verdict::wrong_item);  // any GTIN
+  EXPECT_EQ(st.scan("0109506000134352"
+                    "21SN9",
+                    "]C1")
+                .verdict,
+            Verdict::wrong_item);
+  EXPECT_EQ(st.session->current()->scanned(), 0);
+  EXPECT_EQ(st.verdict("SN-REAL"), Verdict::item_accepted);
+}
+
+TEST(PackVerification, AnExpiryThatIsNoDateIsRejectedNotLost) {
+  pt::Station st(kOrders);
+  st.scan("V-1");
+  const auto r = st.scan("(01)04909876543214(17)26AB31(10)L1");
+  EXPECT_EQ(r.verdict, Verdict::rejected_scan);
+  EXPECT_EQ(st.count("SELECT count(*) FROM scans"), 2);  // recorded like every scan
+}
+
+TEST(PackVerification, ThreeWrongPinsCancelTheOverrideAndNoPinIsStored) {
+  pt::Station st(kOrders, rules_with_supervisor());
+  st.scan("V-3");
+  st.scan("CMD-SHORT");
+  EXPECT_EQ(st.verdict("PIN-0001"), Verdict::not_authorised);
+  EXPECT_EQ(st.verdict("pin-0002"), Verdict::not_authorised);
+  const auto third = st.scan("PIN-0003");
+  EXPECT_EQ(third.verdict, Verdict::not_authorised);
+  EXPECT_EQ(st.session->current()->pending.kind, ps::Pending::Kind::none);
+  EXPECT_EQ(st.verdict("PIN-2468"), Verdict::unknown_command);  // nothing asked any more
+  EXPECT_EQ(st.count("SELECT count(*) FROM scans WHERE data LIKE '%000%' OR data LIKE '%2468%'"),
+            0);
+}
+
+TEST(PackVerification, AScanTheStoreCouldNotRecordIsAnnouncedAsSuch) {
+  pt::Station st(kOrders);
+  std::vector<ps::ScanOutcome> heard;
+  st.session->add_listener([&](const ps::ScanOutcome& o) { heard.push_back(o); });
+  st.scan("V-3");
+  st.db.exec(
+      "CREATE TRIGGER full BEFORE INSERT ON scans BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+  auto r = st.session->handle(pt::make_scan("333"));
+  ASSERT_FALSE(r);
+  ASSERT_EQ(heard.size(), 2u);
+  EXPECT_EQ(heard[1].verdict, Verdict::not_recorded);
+  EXPECT_FALSE(heard[1].accepted());
+  EXPECT_NE(heard[1].message.find("disk full"), std::string::npos);
 }

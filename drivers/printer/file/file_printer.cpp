@@ -95,6 +95,14 @@ Result<void> FilePrinter::write_job(const std::filesystem::path& dir, const Prin
     ::unlink(tmp_path.c_str());
     return Error{err};
   }
+  // The rename is only durable once the directory entry is on disk too.
+  if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
+    const int rc = ::fsync(dfd);
+    ::close(dfd);
+    if (rc != 0) {
+      return Error{errno_text("cannot flush the folder", dir)};
+    }
+  }
   return {};
 }
 
