@@ -1,0 +1,3 @@
+// Placeholder: filled in by the labels work in progress.
+#pragma once
+#include "packbench/labels/bitmap.hpp"

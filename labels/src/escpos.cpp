@@ -1,0 +1,1 @@
+#include "packbench/labels/escpos.hpp"
