@@ -12,7 +12,9 @@ class Bitmap {
  public:
   Bitmap() = default;
   Bitmap(int width, int height)
-      : width_(width), height_(height), stride_((width + 7) / 8),
+      : width_(width),
+        height_(height),
+        stride_((width + 7) / 8),
         bits_(static_cast<std::size_t>(stride_) * static_cast<std::size_t>(height), 0) {}
 
   int width() const { return width_; }
@@ -21,12 +23,12 @@ class Bitmap {
   int stride() const { return stride_; }
   const std::vector<std::uint8_t>& bytes() const { return bits_; }
   std::vector<std::uint8_t>& bytes() { return bits_; }
-  const std::uint8_t* row(int y) const { return bits_.data() + static_cast<std::size_t>(y) * stride_; }
+  const std::uint8_t* row(int y) const {
+    return bits_.data() + static_cast<std::size_t>(y) * stride_;
+  }
   std::uint8_t* row(int y) { return bits_.data() + static_cast<std::size_t>(y) * stride_; }
 
-  bool get(int x, int y) const {
-    return (row(y)[x >> 3] >> (7 - (x & 7))) & 1;
-  }
+  bool get(int x, int y) const { return (row(y)[x >> 3] >> (7 - (x & 7))) & 1; }
   void set(int x, int y, bool black = true) {
     std::uint8_t& b = row(y)[x >> 3];
     const std::uint8_t mask = static_cast<std::uint8_t>(0x80 >> (x & 7));
