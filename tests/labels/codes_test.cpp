@@ -146,21 +146,6 @@ TEST(QrRender, APayloadTooLargeForTheBoxIsAClearError) {
   EXPECT_FALSE(render_qr("x", QrSpec{}));
 }
 
-TEST(QrRender, DiscountCardQrTime) {
-  const QrSpec spec{.ecc = QrEcc::Q, .max_width = 400, .max_height = 400};
-  constexpr int kRuns = 200;
-  const auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < kRuns; ++i) {
-    ASSERT_TRUE(render_qr(kDiscountUrl, spec));
-  }
-  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                      std::chrono::steady_clock::now() - start)
-                      .count() /
-                  kRuns;
-  std::printf("discount QR (ECC Q, 400x400 box) at 203 dpi: %lld us\n", static_cast<long long>(us));
-  EXPECT_LT(us, 20'000);
-}
-
 void expect_linear_layout(const CodeRaster& r, int quiet_left_modules, int quiet_right_modules) {
   const int m = r.module_dots;
   EXPECT_EQ(r.bitmap.width(), (quiet_left_modules + r.modules_wide + quiet_right_modules) * m);

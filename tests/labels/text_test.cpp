@@ -224,22 +224,5 @@ TEST(TextLayout, RejectsAnEmptyBox) {
   EXPECT_FALSE(render_text("a", TextBox{.width = 100}, TextStyle{}, 0));
 }
 
-TEST(TextRender, ThankYouBlockTime) {
-  const TextBox box{.width = 760, .max_lines = 8};
-  ASSERT_TRUE(render_text(kThanks, box, TextStyle{}, 203));  // fonts loaded
-  const auto start = std::chrono::steady_clock::now();
-  constexpr int kRuns = 50;
-  for (int i = 0; i < kRuns; ++i) {
-    ASSERT_TRUE(render_text(kThanks, box, TextStyle{}, 203));
-  }
-  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                      std::chrono::steady_clock::now() - start)
-                      .count() /
-                  kRuns;
-  RecordProperty("thank_you_block_us", static_cast<int>(us));
-  std::printf("thank-you text block at 203 dpi: %lld us\n", static_cast<long long>(us));
-  EXPECT_LT(us, 50'000);
-}
-
 }  // namespace
 }  // namespace packbench::labels
