@@ -74,12 +74,16 @@ bool same_family(std::string_view a, std::string_view b) {
 // fontconfig does for a name it does not know) contributes nothing. Resolved once per
 // (families, weight) for the life of the process; fontconfig's own lookups are thread-safe.
 const FcCharSet* coverage(const std::string& family_list, FontWeight weight) {
+  struct CharSetFree {
+    void operator()(FcCharSet* c) const { FcCharSetDestroy(c); }
+  };
   static std::mutex mutex;
-  static std::map<std::pair<std::string, FontWeight>, FcCharSet*> cache;
+  static std::map<std::pair<std::string, FontWeight>, std::unique_ptr<FcCharSet, CharSetFree>>
+      cache;
   std::lock_guard lock(mutex);
   const auto key = std::make_pair(family_list, weight);
   if (auto it = cache.find(key); it != cache.end()) {
-    return it->second;
+    return it->second.get();
   }
   FcCharSet* all = FcCharSetCreate();
   for (const std::string& family : split_families(family_list)) {
@@ -110,7 +114,7 @@ const FcCharSet* coverage(const std::string& family_list, FontWeight weight) {
     }
     FcPatternDestroy(match);
   }
-  cache.emplace(key, all);
+  cache.emplace(key, std::unique_ptr<FcCharSet, CharSetFree>(all));
   return all;
 }
 
