@@ -854,7 +854,13 @@ ScanOutcome PackSession::decide_item(const drivers::Scan& scan, State& st, Row& 
     return outcome(Verdict::order_already_open, st,
                    "Order " + open.order_id + " is open. Scan its items.");
   }
-  const gs1::Reading reading = gs1::read(data, scan.symbology);
+  // Most scans at a bench are a plain EAN/UPC: match those without the full GS1 reading.
+  gs1::Reading reading;
+  if (auto plain = gs1::gtin14(data)) {
+    reading.gtin14 = std::move(plain);
+  } else {
+    reading = gs1::read(data, scan.symbology);
+  }
   const std::string key = reading.gtin14 ? *reading.gtin14 : data;
   const std::optional<std::size_t> matched = line_of(open, key);
   const int quantity = open.pending.kind == Pending::Kind::quantity ? open.pending.quantity : 1;

@@ -148,7 +148,12 @@ class Database {
 
   sqlite3* db_ = nullptr;
   std::filesystem::path path_;
-  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+  // Looked up by the SQL text without building a std::string for every statement.
+  struct TextHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, sqlite3_stmt*, TextHash, std::equal_to<>> cache_;
 };
 
 // The station's schema, oldest first. Each entry is applied once, in order, in its own

@@ -6,7 +6,8 @@
 //   wire:    from the client's write to the verdict published
 //   station: from the line arriving at the scanner (the read completing) to the verdict
 // Beside it, interleaved one for one on the same disk: a bare single-row SQLite commit (the
-// floor any durable verdict pays).
+// floor any durable verdict pays). The scanner's flood limit is raised to its maximum: the
+// client scans far faster than a hand can.
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
@@ -54,7 +55,7 @@ int main(int argc, char** argv) {
                  "[station]\nid = \"bench\"\nstate_dir = \"state\"\n[ui]\nlisten = \"127.0.0.1:" +
                      std::to_string(pt::free_port()) +
                      "\"\n[orders]\nfile = \"orders.json\"\n[[scanner]]\nname = \"hand\"\ntype = "
-                     "\"tcp-listen\"\naddress = \"127.0.0.1:" +
+                     "\"tcp-listen\"\nmax_scans_per_second = 10000\naddress = \"127.0.0.1:" +
                      std::to_string(scanner_port) +
                      "\"\n[[printer]]\nname = \"label\"\ntype = \"file\"\n");
   auto loaded = ps::load_config_file(dir / "station.toml");
