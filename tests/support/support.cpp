@@ -33,7 +33,20 @@ int listen_loopback(std::uint16_t port, std::uint16_t* bound) {
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = htons(port);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, 64) != 0) {
+  // A port a test chose earlier can be busy for a moment: another test's ephemeral port, or a
+  // station's own connect to it that the kernel turned into a self-connection (a connect to an
+  // unused loopback port can get that very port as its source). Wait for it, within bounds.
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  int rc = 0;
+  for (;;) {
+    rc = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    if (rc == 0 || port == 0 || errno != EADDRINUSE ||
+        std::chrono::steady_clock::now() >= deadline) {
+      break;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  if (rc != 0 || ::listen(fd, 64) != 0) {
     ::close(fd);
     throw std::runtime_error("cannot listen on 127.0.0.1:" + std::to_string(port) + ": " +
                              std::strerror(errno));
