@@ -2,14 +2,12 @@
 //   floor:  a bare single-row INSERT in its own transaction, straight on the SQLite C API
 //   outbox: one CloudEvent written to the outbox through the store API, in its own transaction
 // Both run side by side on the same disk, interleaved, so that the ratio compares like with like.
-#include <sqlite3.h>
-
-#include <algorithm>
 #include <boost/json/object.hpp>
 #include <chrono>
 #include <cstdio>
 #include <vector>
 
+#include "floor_commit.hpp"
 #include "station/outbox/outbox.hpp"
 #include "support.hpp"
 
@@ -17,26 +15,12 @@ namespace ps = packbench::station;
 namespace pt = packbench::testing;
 using Clock = std::chrono::steady_clock;
 
-namespace {
-
-double percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
-}
-
-}  // namespace
+using packbench::bench::percentile;
 
 int main(int argc, char** argv) {
   const int runs = argc > 1 ? std::atoi(argv[1]) : 2000;
   pt::TempDir dir;
-  sqlite3* raw = nullptr;
-  sqlite3_open((dir / "floor.db").c_str(), &raw);
-  sqlite3_exec(raw,
-               "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-               "CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL) STRICT;",
-               nullptr, nullptr, nullptr);
-  sqlite3_stmt* insert = nullptr;
-  sqlite3_prepare_v2(raw, "INSERT INTO t (body) VALUES (?1)", -1, &insert, nullptr);
+  packbench::bench::FloorCommit floor(dir / "floor.db");
 
   auto db = ps::Database::open(dir / "station.db");
   if (!db) {
@@ -49,12 +33,7 @@ int main(int argc, char** argv) {
   std::vector<double> floor_us;
   std::vector<double> outbox_us;
   for (int i = 0; i < runs; ++i) {
-    auto t0 = Clock::now();
-    sqlite3_exec(raw, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
-    sqlite3_bind_text(insert, 1, body.data(), static_cast<int>(body.size()), SQLITE_STATIC);
-    sqlite3_step(insert);
-    sqlite3_reset(insert);
-    sqlite3_exec(raw, "COMMIT", nullptr, nullptr, nullptr);
+    floor_us.push_back(floor.commit(body));
     auto t1 = Clock::now();
     auto ok = db->write([&] {
       outbox.enqueue({"com.packbench.bench.done.v1", "ORDER-" + std::to_string(i),
@@ -65,11 +44,8 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "%s\n", ok.error().message.c_str());
       return 1;
     }
-    floor_us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
     outbox_us.push_back(std::chrono::duration<double, std::micro>(t2 - t1).count());
   }
-  sqlite3_finalize(insert);
-  sqlite3_close(raw);
 
   const double f50 = percentile(floor_us, 0.5), f99 = percentile(floor_us, 0.99);
   const double o50 = percentile(outbox_us, 0.5), o99 = percentile(outbox_us, 0.99);

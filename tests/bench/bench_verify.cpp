@@ -9,7 +9,6 @@
 // floor any durable verdict pays). The scanner's flood limit is raised to its maximum: the
 // client scans far faster than a hand can.
 #include <spdlog/spdlog.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
@@ -20,6 +19,7 @@
 #include <mutex>
 #include <thread>
 
+#include "floor_commit.hpp"
 #include "station/daemon/station_app.hpp"
 #include "support.hpp"
 
@@ -27,14 +27,7 @@ namespace ps = packbench::station;
 namespace pt = packbench::testing;
 using Clock = std::chrono::steady_clock;
 
-namespace {
-
-double pct(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
-}
-
-}  // namespace
+using packbench::bench::percentile;
 
 int main(int argc, char** argv) {
   const int orders = argc > 1 ? std::atoi(argv[1]) : 100;
@@ -86,15 +79,7 @@ int main(int argc, char** argv) {
     cv.notify_all();
   });
 
-  // The floor: its own file beside the station's, same directory, same disk, same mode.
-  sqlite3* raw = nullptr;
-  sqlite3_open((dir / "floor.db").c_str(), &raw);
-  sqlite3_exec(raw,
-               "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-               "CREATE TABLE t (id INTEGER PRIMARY KEY, data TEXT NOT NULL) STRICT;",
-               nullptr, nullptr, nullptr);
-  sqlite3_stmt* insert = nullptr;
-  sqlite3_prepare_v2(raw, "INSERT INTO t (data) VALUES (?1)", -1, &insert, nullptr);
+  packbench::bench::FloorCommit floor(dir / "floor.db");
 
   std::vector<double> wire_us;
   std::vector<double> floor_us;
@@ -116,13 +101,7 @@ int main(int argc, char** argv) {
           wire_us.push_back(
               std::chrono::duration<double, std::micro>(published[n - 1] - t0).count());
         }
-        const auto f0 = Clock::now();
-        sqlite3_exec(raw, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
-        sqlite3_bind_text(insert, 1, line.data(), static_cast<int>(line.size()), SQLITE_STATIC);
-        sqlite3_step(insert);
-        sqlite3_reset(insert);
-        sqlite3_exec(raw, "COMMIT", nullptr, nullptr, nullptr);
-        floor_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - f0).count());
+        floor_us.push_back(floor.commit(line));
       }
     }
     boost::asio::post(io, [&] {
@@ -132,12 +111,10 @@ int main(int argc, char** argv) {
   });
   io.run();
   client.join();
-  sqlite3_finalize(insert);
-  sqlite3_close(raw);
 
-  const double f50 = pct(floor_us, 0.5), f99 = pct(floor_us, 0.99);
-  const double w50 = pct(wire_us, 0.5), w99 = pct(wire_us, 0.99);
-  const double s50 = pct(station_us, 0.5), s99 = pct(station_us, 0.99);
+  const double f50 = percentile(floor_us, 0.5), f99 = percentile(floor_us, 0.99);
+  const double w50 = percentile(wire_us, 0.5), w99 = percentile(wire_us, 0.99);
+  const double s50 = percentile(station_us, 0.5), s99 = percentile(station_us, 0.99);
   std::printf("%zu scans (%d orders of %d items), synchronous=FULL, %d rejected\n", wire_us.size(),
               orders, items, rejected);
   std::printf("  client write -> verdict published   p50 %8.1f us   p99 %8.1f us\n", w50, w99);
