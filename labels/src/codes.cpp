@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 
 namespace packbench::labels {
 namespace {
@@ -211,6 +212,25 @@ CodeRaster render_barcode(std::string_view data, const BarcodeSpec& spec) {
             "GS1-128 data is a GS1 element string in ASCII, with one GS (ASCII 29) after each "
             "variable-length element string but the last; got \"{}\"",
             data));
+      }
+      // The two fixed-length keys a shipping label carries are checked here: a wrong SSCC
+      // (AI 00, 18 digits) or GTIN (AI 01, 14 digits) check digit prints a parcel no scanner
+      // in the chain will accept.
+      for (const auto& [ai, length, what] :
+           {std::tuple{std::string_view("00"), std::size_t{18}, "SSCC"},
+            std::tuple{std::string_view("01"), std::size_t{14}, "GTIN"}}) {
+        if (!data.starts_with(ai)) {
+          continue;
+        }
+        const std::string_view key = data.substr(2, length);
+        if (key.size() != length || !all_digits(key)) {
+          return fail(fmt::format("GS1-128 ({}) needs the {} as {} digits, got \"{}\"", ai, what,
+                                  length, data.substr(2)));
+        }
+        if (gs1_check_digit(key.substr(0, length - 1)) != key.back()) {
+          return fail(fmt::format("GS1-128 ({}) {} \"{}\": check digit should be {}", ai, what, key,
+                                  gs1_check_digit(key.substr(0, length - 1))));
+        }
       }
       // ZXing-C++'s Code 128 writer takes U+00F1 as FNC1; first, it makes the symbol GS1-128
       // (symbology identifier ]C1), and in place of GS it separates element strings.

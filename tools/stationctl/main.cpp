@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "label_command.hpp"
 #include "station/gs1/gs1.hpp"
 #include "station/orders/order_book.hpp"
 #include "station/store/store.hpp"
@@ -31,6 +32,12 @@ commands:
       GTIN-14, each AI with its title and value, and the problems found. Type a GS separator
       as <GS> or \x1d. ID is the AIM symbology identifier the scanner reported (]C1, ]e0,
       ]d2, ]Q3, ]E0, ...); one at the start of DATA counts too. Exits 1 when DATA has problems.
+  label render --template NAME|FILE --order ORDER.json --profile PROFILE
+               --format zpl|escpos|png|pdf --out FILE [--locale LOCALE] [--var NAME=VALUE]...
+      Render a label template (thank-you, discount-card, packing-slip, shipping-label, a
+      template file, or "carrier" for the order's own carrier label) for one order, for a
+      printer profile (zpl-203, zpl-300, escpos-80mm, pdf-a6). `label list` lists them,
+      `label show NAME` prints a built-in template to start your own from. docs/labels.md.
   version
       Print the version.
 
@@ -199,6 +206,9 @@ int main(int argc, char** argv) {
   }
   if (args[0] == "orders" && args.size() >= 2 && args[1] == "import") {
     return orders_import(args);
+  }
+  if (args[0] == "label") {
+    return packbench::tools::label_command(args);
   }
   if (args[0] == "scan" && args.size() >= 2 && args[1] == "explain") {
     return scan_explain(args);

@@ -1,0 +1,559 @@
+// Drawing a parsed template: values substituted, elements rasterised at the profile's dpi.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "template_internal.hpp"
+
+namespace packbench::labels {
+namespace {
+
+// Cuts `s` to at most `max` bytes, never inside a UTF-8 sequence.
+std::string_view utf8_prefix(std::string_view s, std::size_t max) {
+  if (s.size() <= max) {
+    return s;
+  }
+  std::size_t n = max;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) {
+    --n;
+  }
+  return s.substr(0, n);
+}
+
+// A value as text may show it: invalid UTF-8 becomes U+FFFD (visible, never a crash), control
+// characters are dropped, and line breaks become spaces unless `keep_newlines`.
+std::string printable_text(std::string_view s, bool keep_newlines) {
+  std::string out;
+  out.reserve(s.size());
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      if (c == '\n' || c == '\r' || c == '\t') {
+        if (c == '\n' && keep_newlines) {
+          out += '\n';
+        } else if (c != '\r' || !keep_newlines) {
+          out += ' ';
+        }
+      } else if (c >= 0x20 && c != 0x7F) {
+        out += static_cast<char>(c);
+      }
+      ++i;
+      continue;
+    }
+    int len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    bool valid = len > 0 && i + static_cast<std::size_t>(len) <= s.size();
+    char32_t cp = 0;
+    if (valid) {
+      cp = c & (0x7F >> len);
+      for (int k = 1; k < len; ++k) {
+        const auto cc = static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]);
+        if ((cc & 0xC0) != 0x80) {
+          valid = false;
+          break;
+        }
+        cp = (cp << 6) | (cc & 0x3F);
+      }
+      // Overlong forms, surrogates and values past U+10FFFF are not characters.
+      const char32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
+      valid = valid && cp >= min[len] && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
+    }
+    if (!valid) {
+      out += "\xEF\xBF\xBD";
+      ++i;
+      continue;
+    }
+    // C1 controls are as invisible as C0 ones.
+    if (!(cp >= 0x80 && cp < 0xA0)) {
+      out.append(s.substr(i, static_cast<std::size_t>(len)));
+    }
+    i += static_cast<std::size_t>(len);
+  }
+  return out;
+}
+
+bool truthy(std::string_view v) {
+  return !v.empty() && v != "false" && v != "0" && v != "no";
+}
+
+struct Scope {
+  const TemplateDefinition& def;
+  const LabelData& data;
+  const std::map<std::string, std::string>* texts = nullptr;  // the locale's blocks
+  const LabelRow* row = nullptr;
+  std::map<std::string, std::string, std::less<>> extra;  // table.more
+
+  // The raw value of a name, or nullopt when it has none.
+  std::optional<std::string_view> value(std::string_view name) const {
+    if (name.starts_with("row.") && row) {
+      if (auto it = row->find(name.substr(4)); it != row->end()) {
+        return it->second;
+      }
+      return std::nullopt;
+    }
+    if (auto it = extra.find(name); it != extra.end()) {
+      return it->second;
+    }
+    if (auto it = data.values.find(name); it != data.values.end()) {
+      return it->second;
+    }
+    return std::nullopt;
+  }
+};
+
+enum class ValueUse {
+  text,  // printable text: cut to the cap, cleaned
+  code,  // the exact bytes of a QR or barcode: over the cap is an error, never a cut
+};
+
+// Substitutes the {references} of a template string. Values go in literally: they are never
+// read again for references. Text blocks ({text.NAME}) are the template's own and are expanded
+// in turn, to a small depth.
+std::optional<std::string> interpolate(std::string_view s, const Scope& scope, ValueUse use,
+                                       std::size_t cap, std::string& error, int depth = 0) {
+  if (depth > 4) {
+    error = "text blocks refer to each other more than 4 deep";
+    return std::nullopt;
+  }
+  std::string out;
+  std::size_t last = 0;
+  std::string ref_error;
+  bool failed = false;
+  for (std::size_t i = 0; i < s.size() && !failed; ++i) {
+    const char c = s[i];
+    if ((c == '{' || c == '}') && i + 1 < s.size() && s[i + 1] == c) {
+      out.append(s.substr(last, i - last + 1));
+      ++i;
+      last = i + 1;
+      continue;
+    }
+    if (c != '{') {
+      continue;
+    }
+    const std::size_t end = s.find('}', i + 1);
+    if (end == std::string_view::npos) {
+      error = "unbalanced '{'";
+      return std::nullopt;
+    }
+    out.append(s.substr(last, i - last));
+    std::string_view name = s.substr(i + 1, end - i - 1);
+    bool optional = false;
+    if (name.ends_with('?')) {
+      optional = true;
+      name.remove_suffix(1);
+    }
+    if (name.starts_with("text.")) {
+      const std::string key(name.substr(5));
+      if (!scope.texts || !scope.texts->contains(key)) {
+        if (!optional) {
+          error = fmt::format("no text block '{}'", key);
+          return std::nullopt;
+        }
+      } else {
+        auto expanded = interpolate(scope.texts->at(key), scope, use, cap, error, depth + 1);
+        if (!expanded) {
+          return std::nullopt;
+        }
+        out += *expanded;
+      }
+    } else if (const auto v = scope.value(name)) {
+      if (use == ValueUse::code) {
+        if (v->size() > cap) {
+          error = fmt::format("the value of {} is {} bytes, over the {}-byte cap for codes", name,
+                              v->size(), cap);
+          return std::nullopt;
+        }
+        out.append(*v);
+      } else {
+        out += printable_text(utf8_prefix(*v, cap), true);
+      }
+    } else if (!optional) {
+      error = fmt::format("no value for {{{}}} (write {{{}?}} if it may be missing)", name, name);
+      return std::nullopt;
+    }
+    i = end;
+    last = end + 1;
+  }
+  out.append(s.substr(std::min(last, s.size())));
+  return out;
+}
+
+class Renderer {
+ public:
+  Renderer(const TemplateDefinition& def, const LabelData& data, const PrinterProfile& profile)
+      : def_(def), data_(data), profile_(profile), scope_{def, data, nullptr, nullptr, {}} {}
+
+  RenderedLabel run() {
+    RenderedLabel out;
+    if (profile_.dpi < 100 || profile_.dpi > 1200 || profile_.width_mm <= 0 ||
+        profile_.width_mm > 1000 || profile_.height_mm < 0 || profile_.height_mm > 1000) {
+      out.error =
+          fmt::format("profile {}: dpi must be 100-1200 and sizes 0-1000 mm", profile_.name);
+      return out;
+    }
+    choose_locale(out);
+    scale_ = std::min(1.0, profile_.width_mm / def_.width_mm);
+    if (profile_.height_mm > 0) {
+      scale_ = std::min(scale_, profile_.height_mm / def_.height_mm);
+    }
+    out.dpi = profile_.dpi;
+    out.scale = scale_;
+    out.width = mm_to_dots_unscaled(profile_.width_mm);
+    out.height =
+        profile_.height_mm > 0 ? mm_to_dots_unscaled(profile_.height_mm) : dots(def_.height_mm);
+    out.preview = Bitmap(out.width, out.height);
+    for (const Element& e : def_.elements) {
+      if (!e.when.empty()) {
+        std::string_view name = e.when;
+        const bool negate = name.starts_with('!');
+        if (negate) {
+          name.remove_prefix(1);
+        }
+        const auto v = scope_.value(name);
+        if (truthy(v.value_or("")) == negate) {
+          continue;
+        }
+      }
+      std::string error;
+      if (!draw(e, out, error)) {
+        out.inks.clear();
+        out.error = fmt::format("{} ({}): {}", def_.name, e.where, error);
+        return out;
+      }
+    }
+    for (const PlacedInk& ink : out.inks) {
+      out.preview.draw(ink.ink, ink.x, ink.y);
+    }
+    out.ok = true;
+    return out;
+  }
+
+ private:
+  const TemplateDefinition& def_;
+  const LabelData& data_;
+  const PrinterProfile& profile_;
+  Scope scope_;
+  double scale_ = 1;
+
+  void choose_locale(RenderedLabel& out) {
+    std::string want = data_.locale;
+    auto pick = [&](const std::string& l) {
+      if (def_.texts.contains(l)) {
+        out.locale = l;
+        scope_.texts = &def_.texts.at(l);
+        return true;
+      }
+      return false;
+    };
+    // "ja-JP" and "ja_JP" fall back to "ja"; anything else to the template's default.
+    if (!want.empty() && (pick(want) || pick(want.substr(0, want.find_first_of("-_"))))) {
+      return;
+    }
+    if (!pick(def_.default_locale)) {
+      out.locale = def_.default_locale;
+    }
+  }
+
+  int mm_to_dots_unscaled(double mm) const {
+    return static_cast<int>(std::lround(mm * profile_.dpi / 25.4));
+  }
+  int dots(double mm) const {
+    return static_cast<int>(std::lround(mm * scale_ * profile_.dpi / 25.4));
+  }
+
+  static int aligned_x(int box_x, int box_w, int ink_w, TextAlign align) {
+    switch (align) {
+      case TextAlign::left:
+        return box_x;
+      case TextAlign::center:
+        return box_x + std::max(0, (box_w - ink_w) / 2);
+      case TextAlign::right:
+        return box_x + std::max(0, box_w - ink_w);
+    }
+    return box_x;
+  }
+
+  bool draw(const Element& e, RenderedLabel& out, std::string& error) {
+    const int x = dots(e.x), y = dots(e.y), w = dots(e.w), h = dots(e.h);
+    switch (e.kind) {
+      case ElementKind::text: {
+        auto text = interpolate(e.text, scope_, ValueUse::text, e.max_chars, error);
+        if (!text) {
+          return false;
+        }
+        return draw_text(e.where, *text, x, y, w, h, e.style, e.max_lines, e.ellipsize, e.native,
+                         out, error);
+      }
+      case ElementKind::qr:
+        return draw_qr(e, x, y, w, h, out, error);
+      case ElementKind::barcode:
+        return draw_barcode(e, x, y, w, h, out, error);
+      case ElementKind::image: {
+        ImageFit fit;
+        fit.max_width = w;
+        fit.max_height = h;
+        fit.reduction = e.reduction;
+        fit.threshold = e.threshold;
+        ImageRaster r = render_image(e.image_bytes, fit);
+        if (!r) {
+          error = r.error;
+          return false;
+        }
+        const int ix = aligned_x(x, w, r.bitmap.width(), e.style.align);
+        out.inks.push_back({e.where, ix, y + std::max(0, (h - r.bitmap.height()) / 2),
+                            std::move(r.bitmap), std::nullopt, std::nullopt});
+        return true;
+      }
+      case ElementKind::line:
+        draw_line(e, out);
+        return true;
+      case ElementKind::box: {
+        const int t = std::max(1, dots(e.thickness));
+        Bitmap b(std::max(1, w), std::max(1, h));
+        if (e.fill) {
+          b.fill(0, 0, w, h);
+        } else {
+          b.fill(0, 0, w, t);
+          b.fill(0, h - t, w, t);
+          b.fill(0, 0, t, h);
+          b.fill(w - t, 0, t, h);
+        }
+        out.inks.push_back({e.where, x, y, std::move(b), std::nullopt, std::nullopt});
+        return true;
+      }
+      case ElementKind::table:
+        return draw_table(e, x, y, w, h, out, error);
+    }
+    return true;
+  }
+
+  bool draw_text(const std::string& where, const std::string& text, int x, int y, int w, int h,
+                 const TextElementStyle& style, int max_lines, bool ellipsize, bool native_ok,
+                 RenderedLabel& out, std::string& error) {
+    if (text.empty()) {
+      return true;
+    }
+    TextBox box;
+    box.width = w;
+    box.max_height = h;
+    box.max_lines = max_lines;
+    box.ellipsize = ellipsize;
+    TextStyle ts;
+    ts.font_family = style.font;
+    ts.size_pt = style.size_pt * scale_;
+    ts.weight = style.weight;
+    ts.align = style.align;
+    TextRaster r = render_text(text, box, ts, profile_.dpi);
+    if (!r) {
+      error = r.error;
+      return false;
+    }
+    PlacedInk ink{where, x, y, std::move(r.bitmap), std::nullopt, std::nullopt};
+    if (profile_.native_text && native_ok && !r.ellipsized && is_native_text(text)) {
+      NativeText n;
+      n.x = x;
+      n.y = y;
+      n.width = w;
+      n.font_dots = std::max(10, static_cast<int>(std::lround(ts.size_pt * profile_.dpi / 72.0)));
+      // As many lines as the box holds, and at least as many as our layout used, so the
+      // printer's narrower font never runs out of lines where ours did not.
+      const int fit = h > 0 ? h / n.font_dots : r.lines;
+      n.max_lines = std::max({1, r.lines, max_lines > 0 ? std::min(fit, max_lines) : fit});
+      n.align = style.align == TextAlign::center  ? 'C'
+                : style.align == TextAlign::right ? 'R'
+                                                  : 'L';
+      n.text = text;
+      ink.native_text = std::move(n);
+    }
+    out.inks.push_back(std::move(ink));
+    return true;
+  }
+
+  // Printer fonts carry printable ASCII only, on one line (a ^FB line break is written "\&").
+  static bool is_native_text(std::string_view s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7F; });
+  }
+
+  bool draw_qr(const Element& e, int x, int y, int w, int h, RenderedLabel& out,
+               std::string& error) {
+    auto data = interpolate(e.data, scope_, ValueUse::code, e.max_chars * 4, error);
+    if (!data) {
+      return false;
+    }
+    if (data->empty()) {
+      error = "the QR code's data is empty";
+      return false;
+    }
+    QrSpec spec;
+    spec.ecc = e.ecc;
+    spec.dpi = profile_.dpi;
+    spec.max_width = w;
+    spec.max_height = h;
+    CodeRaster r = render_qr(*data, spec);
+    if (!r) {
+      error = r.error;
+      return false;
+    }
+    const int qx = aligned_x(x, w, r.bitmap.width(), e.style.align);
+    const int qy = y + std::max(0, (h - r.bitmap.height()) / 2);
+    PlacedInk ink{e.where, qx, qy, std::move(r.bitmap), std::nullopt, std::nullopt};
+    if (profile_.native_qr && e.native && r.module_dots <= 16) {
+      NativeQr q;
+      q.x = qx;
+      q.y = qy;
+      q.width = ink.ink.width();
+      q.height = ink.ink.height();
+      q.data = *data;
+      q.module_dots = r.module_dots;
+      q.ecc = "LMQH"[static_cast<int>(e.ecc)];
+      ink.native_qr = std::move(q);
+    }
+    out.inks.push_back(std::move(ink));
+    return true;
+  }
+
+  bool draw_barcode(const Element& e, int x, int y, int w, int h, RenderedLabel& out,
+                    std::string& error) {
+    auto data = interpolate(e.data, scope_, ValueUse::code, e.max_chars, error);
+    if (!data) {
+      return false;
+    }
+    if (data->empty()) {
+      error = "the barcode's data is empty";
+      return false;
+    }
+    BarcodeSpec spec;
+    spec.type = e.symbology;
+    spec.dpi = profile_.dpi;
+    spec.height = h;
+    spec.max_width = w;
+    spec.module_dots =
+        e.module_mm > 0
+            ? std::max(1, static_cast<int>(std::lround(e.module_mm * profile_.dpi / 25.4)))
+            : 0;
+    CodeRaster r = render_barcode(*data, spec);
+    // Too wide at the preferred module: narrower whole-dot modules, down to the element's floor.
+    if (!r && e.min_module_mm > 0) {
+      const int floor_dots =
+          std::max(1, static_cast<int>(std::ceil(e.min_module_mm * profile_.dpi / 25.4 - 1e-9)));
+      int start = spec.module_dots;
+      if (start == 0) {
+        BarcodeSpec probe = spec;
+        probe.max_width = 0;
+        CodeRaster wide = render_barcode(*data, probe);
+        start = wide ? wide.module_dots : 0;
+      }
+      for (int m = start - 1; m >= floor_dots && !r; --m) {
+        spec.module_dots = m;
+        r = render_barcode(*data, spec);
+      }
+    }
+    if (!r) {
+      error = r.error;
+      return false;
+    }
+    const int bx = aligned_x(x, w, r.bitmap.width(), e.style.align);
+    out.inks.push_back({e.where, bx, y + std::max(0, (h - r.bitmap.height()) / 2),
+                        std::move(r.bitmap), std::nullopt, std::nullopt});
+    return true;
+  }
+
+  void draw_line(const Element& e, RenderedLabel& out) {
+    const int x1 = dots(e.x), y1 = dots(e.y), x2 = dots(e.x2), y2 = dots(e.y2);
+    const int t = std::max(1, dots(e.thickness));
+    const int left = std::min(x1, x2), top = std::min(y1, y2);
+    Bitmap b(std::abs(x2 - x1) + t, std::abs(y2 - y1) + t);
+    // A square brush of side t along the line, one step per dot of its longer extent.
+    const int steps = std::max({std::abs(x2 - x1), std::abs(y2 - y1), 1});
+    for (int i = 0; i <= steps; ++i) {
+      const int px = x1 + static_cast<int>(std::lround((x2 - x1) * static_cast<double>(i) / steps));
+      const int py = y1 + static_cast<int>(std::lround((y2 - y1) * static_cast<double>(i) / steps));
+      b.fill(px - left, py - top, t, t);
+    }
+    out.inks.push_back({e.where, left, top - t / 2, std::move(b), std::nullopt, std::nullopt});
+  }
+
+  bool draw_table(const Element& e, int x, int y, int w, int h, RenderedLabel& out,
+                  std::string& error) {
+    (void)w;
+    const int row_h = std::max(1, dots(e.row_height));
+    int capacity = h / row_h - (e.header ? 1 : 0);
+    if (capacity < 1) {
+      error = "the table has no room for a row";
+      return false;
+    }
+    static const std::vector<LabelRow> kNoRows;
+    auto it = data_.lists.find(e.rows);
+    const std::vector<LabelRow>& rows = it != data_.lists.end() ? it->second : kNoRows;
+    const bool overflow = static_cast<int>(rows.size()) > capacity;
+    const int shown = overflow ? capacity - 1 : static_cast<int>(rows.size());
+    int cy = y;
+    auto draw_row = [&](auto&& cell_text, bool bold) {
+      int cx = x;
+      for (const Column& col : e.columns) {
+        const int cw = dots(col.width);
+        auto text = cell_text(col);
+        if (!text) {
+          return false;
+        }
+        TextElementStyle style = e.style;
+        style.align = col.align;
+        if (bold) {
+          style.weight = FontWeight::bold;
+        }
+        // A cell is one line; a little padding keeps neighbouring columns apart.
+        const int pad = std::min(cw / 8, dots(1.0));
+        if (!draw_text(e.where, *text, cx + (col.align == TextAlign::right ? 0 : pad), cy, cw - pad,
+                       row_h, style, 1, true, e.native, out, error)) {
+          return false;
+        }
+        cx += cw;
+      }
+      cy += row_h;
+      return true;
+    };
+    if (e.header && !draw_row(
+                        [&](const Column& c) {
+                          return interpolate(c.header, scope_, ValueUse::text, e.max_chars, error);
+                        },
+                        true)) {
+      return false;
+    }
+    for (int i = 0; i < shown; ++i) {
+      Scope row_scope = scope_;
+      row_scope.row = &rows[static_cast<std::size_t>(i)];
+      if (!draw_row(
+              [&](const Column& c) {
+                return interpolate(c.text, row_scope, ValueUse::text, e.max_chars, error);
+              },
+              false)) {
+        return false;
+      }
+    }
+    if (overflow) {
+      Scope more_scope = scope_;
+      more_scope.extra["table.more"] =
+          std::to_string(rows.size() - static_cast<std::size_t>(shown));
+      auto text = interpolate(e.overflow.empty() ? "… +{table.more}" : e.overflow, more_scope,
+                              ValueUse::text, e.max_chars, error);
+      if (!text) {
+        return false;
+      }
+      TextElementStyle style = e.style;
+      if (!draw_text(e.where, *text, x, cy, w, row_h, style, 1, true, e.native, out, error)) {
+        return false;
+      }
+    }
+    return true;
+  }
+};
+
+}  // namespace
+
+RenderedLabel render_label(const Template& tmpl, const LabelData& data,
+                           const PrinterProfile& profile) {
+  return Renderer(tmpl.definition(), data, profile).run();
+}
+
+}  // namespace packbench::labels
