@@ -57,7 +57,7 @@ std::optional<PrinterProfile> builtin_profile(std::string_view name) {
   if (name == "escpos-80mm") {
     p.language = OutputFormat::escpos;
     p.dpi = 203;
-    p.width_mm = 72;  // 576 dots: the printable width of 80 mm paper
+    p.width_mm = 576 * 25.4 / 203;  // 576 dots (72 mm): the printable width of 80 mm paper
     p.native_qr = true;
     p.cut = EscposCut::kPartial;
     return p;

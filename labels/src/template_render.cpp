@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "packbench/labels/zpl.hpp"
 #include "template_internal.hpp"
 
 namespace packbench::labels {
@@ -21,7 +22,8 @@ std::string_view utf8_prefix(std::string_view s, std::size_t max) {
   return s.substr(0, n);
 }
 
-// A value as text may show it: invalid UTF-8 becomes U+FFFD (visible, never a crash), control
+// A value as text may show it: invalid UTF-8 becomes '?' (visible, never a crash: the fonts have
+// no glyph for U+FFFD, and a label must still print), control
 // characters are dropped, and line breaks become spaces unless `keep_newlines`.
 std::string printable_text(std::string_view s, bool keep_newlines) {
   std::string out;
@@ -60,7 +62,7 @@ std::string printable_text(std::string_view s, bool keep_newlines) {
       valid = valid && cp >= min[len] && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
     }
     if (!valid) {
-      out += "\xEF\xBF\xBD";
+      out += '?';
       ++i;
       continue;
     }
@@ -350,7 +352,8 @@ class Renderer {
       return false;
     }
     PlacedInk ink{where, x, y, std::move(r.bitmap), std::nullopt, std::nullopt};
-    if (profile_.native_text && native_ok && !r.ellipsized && is_native_text(text)) {
+    if (profile_.native_text && native_ok && !r.ellipsized && text.size() <= kDefaultFieldCap &&
+        is_native_text(text)) {
       NativeText n;
       n.x = x;
       n.y = y;
