@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <functional>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -72,6 +73,7 @@ pl::LabelData insert_data() {
 // One insert as a printer gets it: the bytes, and the raster they carry (the preview).
 struct Insert {
   std::string error;  // empty when rendered
+  int dpi = 0;
   pl::Bitmap raster;  // every element, as the preview shows it
   std::string bytes;  // ZPL or ESC/POS
 };
@@ -112,6 +114,7 @@ Insert render_insert(std::string_view profile_name) {
     out.error = encoded.error;
     return out;
   }
+  out.dpi = rendered.dpi;
   out.raster = std::move(rendered.preview);
   out.bytes = std::move(encoded.bytes);
   return out;
@@ -264,6 +267,7 @@ Insert render_insert(std::string_view profile_name) {
                         ? pl::kEscposPrintWidth80mm
                         : static_cast<int>(profile->width_mm * profile->dpi / 25.4 + 0.5);
   Insert out = compose_fallback_insert(profile->dpi, width);
+  out.dpi = profile->dpi;
   if (!out.error.empty()) {
     return out;
   }
@@ -280,24 +284,44 @@ Insert render_insert(std::string_view profile_name) {
 
 // ---------------------------------------------------------------------------------------------
 
-struct Timing {
-  double median_ms = 0;
-  double p99_ms = 0;
+// Samples of one measured call: wall-clock and this thread's CPU time, in milliseconds.
+struct Samples {
+  std::vector<double> wall;
+  std::vector<double> cpu;
+  void add(const pb::CallTime& t) {
+    wall.push_back(t.wall_ms);
+    cpu.push_back(t.cpu_ms);
+  }
+  double median() const { return percentile(wall, 0.5); }
+  double p99() const { return percentile(wall, 0.99); }
+  double cpu_median() const { return percentile(cpu, 0.5); }
 };
 
+double thread_cpu_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
+
+// One call of `fn`, timed.
+pb::CallTime timed(const std::function<void()>& fn) {
+  const double c0 = thread_cpu_ms();
+  const auto t0 = Clock::now();
+  fn();
+  const auto wall = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  return {wall, thread_cpu_ms() - c0};
+}
+
 // `runs` timed calls of `fn` after kWarmup untimed ones.
-Timing measure(int runs, const std::function<void()>& fn) {
+Samples measure(int runs, const std::function<void()>& fn) {
   for (int i = 0; i < kWarmup; ++i) {
     fn();
   }
-  std::vector<double> ms;
-  ms.reserve(static_cast<std::size_t>(runs));
+  Samples s;
   for (int i = 0; i < runs; ++i) {
-    const auto t0 = Clock::now();
-    fn();
-    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    s.add(timed(fn));
   }
-  return {percentile(ms, 0.5), percentile(ms, 0.99)};
+  return s;
 }
 
 double black_share(const pl::Bitmap& bm) {
@@ -315,7 +339,9 @@ const char* verdict(bool met) {
 struct SideBySide {
   bool ok = false;
   double bytes_ratio = 0;  // ours / the peer's smaller
-  double time_ratio = 0;   // ours / the peer's faster
+  double time_ratio = 0;   // ours / the peer's faster, wall-clock medians
+  double cpu_ratio = 0;    // the same on CPU time
+  bool speed_met = false;  // at least 5x faster on both
 };
 
 // Whether zpl-image's lone ^GF holds exactly `expected`: read by our decoder when it is within
@@ -332,25 +358,50 @@ std::string check_peer_gf(const std::string& gf, const pl::Bitmap& expected) {
   return pb::same_dots(back.bitmap, expected) ? "" : "decodes to other dots";
 }
 
-// Our Z64 encoding of `bm` beside zpl-image's, on the same bitmap.
+// Our Z64 encoding of `bm` beside zpl-image's, on the same bitmap. Each round runs every
+// encoding once, ours and the peer's one after the other, so that both meet the same machine.
 SideBySide side_by_side(const pb::ZplImagePeer& peer, const pl::Bitmap& bm, int dpi, int runs,
                         const std::filesystem::path& dir) {
   SideBySide result;
   const pl::LabelSize size{.dpi = dpi};
+  const int band_rows = pl::zpl_band_rows(bm.stride());
+  pb::ZplImageProcess process(peer, bm, dir, band_rows);
+  if (!process.ok()) {
+    std::fprintf(stderr, "bench_labels: %s\n", process.error().c_str());
+    return result;
+  }
+  const pb::PeerOutputs& run = process.outputs();
+
   std::string fields;
-  const Timing ours = measure(runs, [&] { fields = pl::zpl_graphic_field(bm, 0, 0); });
   std::string one;
-  const Timing ours_one = measure(runs, [&] { one = pl::zpl_z64_data(bm); });
+  const char* peer_encodings[] = {"whole", "trimmed", "banded", "deflate"};
+  Samples ours, ours_one, peer_s[4];
+  for (int i = 0; i < kWarmup + runs; ++i) {
+    const bool keep = i >= kWarmup;
+    const auto t = timed([&] { fields = pl::zpl_graphic_field(bm, 0, 0); });
+    const auto t_one = timed([&] { one = pl::zpl_z64_data(bm); });
+    if (keep) {
+      ours.add(t);
+      ours_one.add(t_one);
+    }
+    for (int e = 0; e < 4; ++e) {
+      const auto pt = process.time(peer_encodings[e]);
+      if (!pt) {
+        std::fprintf(stderr, "bench_labels: %s\n", process.error().c_str());
+        return result;
+      }
+      if (keep) {
+        peer_s[e].add(*pt);
+      }
+    }
+  }
+  const Samples& whole_s = peer_s[0];
+  const Samples& trimmed_s = peer_s[1];
+  const Samples& banded_s = peer_s[2];
+  const Samples& deflate_s = peer_s[3];
   const std::string one_gf = "^GFA," + std::to_string(bm.bytes().size()) + "," +
                              std::to_string(bm.bytes().size()) + "," + std::to_string(bm.stride()) +
                              "," + one;
-  const int band_rows = pl::zpl_band_rows(bm.stride());
-
-  const auto run = pb::run_zpl_image(peer, bm, dir, runs, kWarmup, band_rows);
-  if (!run.ok()) {
-    std::fprintf(stderr, "bench_labels: %s\n", run.error.c_str());
-    return result;
-  }
 
   // The same dots, or the comparison means nothing.
   const auto box = pb::ink_bounds(bm);
@@ -384,66 +435,72 @@ SideBySide side_by_side(const pb::ZplImagePeer& peer, const pl::Bitmap& bm, int 
   const std::size_t our_format = format_bytes(fields);
 
   std::printf(
-      "\nside by side at %d dpi: Z64 of the same %d x %d bitmap, %d runs each after %d warm-up\n",
+      "\nside by side at %d dpi: Z64 of the same %d x %d bitmap, %d rounds after %d "
+      "warm-up, each encoding once a round\n",
       dpi, bm.width(), bm.height(), runs, kWarmup);
-  std::printf("  %-54s %10s %10s %9s %9s\n", "", "^GF bytes", "format", "median", "p99");
-  const auto row = [](const std::string& what, std::size_t gf, std::size_t format, double median,
-                      double p99) {
-    std::printf("  %-54s %10zu %10zu %6.2f ms %6.2f ms\n", what.c_str(), gf, format, median, p99);
+  std::printf("  %-52s %9s %9s %9s %9s %9s\n", "", "^GF bytes", "format", "median", "p99", "cpu");
+  const auto row = [](const std::string& what, std::string gf, std::string format,
+                      const Samples& t) {
+    std::printf("  %-52s %9s %9s %6.2f ms %6.2f ms %6.2f ms\n", what.c_str(), gf.c_str(),
+                format.c_str(), t.median(), t.p99(), t.cpu_median());
   };
+  const auto n = [](std::size_t v) { return std::to_string(v); };
   const auto over = [&](long c, int d) {
     return c > pl::kGfMaxBytes ? " *" + std::to_string(pl::kGfMaxBytes / d) : std::string();
   };
-  row("ours: zpl_graphic_field (" + std::to_string(bands) + " bands, trimmed)", our_gf, our_format,
-      ours.median_ms, ours.p99_ms);
-  row("ours: zpl_z64_data, one ^GF" + over(static_cast<long>(bm.bytes().size()), bm.stride()),
-      one_gf.size(), format_bytes(at(0, 0) + one_gf + "^FS"), ours_one.median_ms, ours_one.p99_ms);
+  const long bm_bytes = static_cast<long>(bm.bytes().size());
+  row("ours: zpl_graphic_field (" + std::to_string(bands) + " bands, trimmed)", n(our_gf),
+      n(our_format), ours);
+  row("ours: zpl_z64_data, one ^GF" + over(bm_bytes, bm.stride()), n(one_gf.size()),
+      n(format_bytes(at(0, 0) + one_gf + "^FS")), ours_one);
   const std::string peer_name = "zpl-image " + run.version + " rgbaToZ64";
-  row(peer_name + " {notrim}, one ^GF" + over(static_cast<long>(bm.bytes().size()), bm.stride()),
-      run.whole.bytes, format_bytes(at(0, 0) + run.whole.gf + "^FS"), run.whole.median_ms,
-      run.whole.p99_ms);
+  row(peer_name + " {notrim}, one ^GF" + over(bm_bytes, bm.stride()), n(run.whole.bytes),
+      n(format_bytes(at(0, 0) + run.whole.gf + "^FS")), whole_s);
   const int trimmed_stride = (run.trimmed.width + 7) / 8;
   row(peer_name + ", trimmed to " + std::to_string(run.trimmed.width) + " x " +
           std::to_string(run.trimmed.height) +
           over(static_cast<long>(trimmed_stride) * run.trimmed.height, trimmed_stride),
-      run.trimmed.bytes, format_bytes(at(box.x, box.y) + run.trimmed.gf + "^FS"),
-      run.trimmed.median_ms, run.trimmed.p99_ms);
-  row(peer_name + " {notrim} per band (" + std::to_string(run.bands) + ")", run.banded.bytes,
-      format_bytes(run.banded.gf), run.banded.median_ms, run.banded.p99_ms);
-  std::printf("  %-54s %10s %10s %6.2f ms %6.2f ms\n",
-              ("  (node " + run.node + " zlib deflate + base64 alone)").c_str(), "", "",
-              run.deflate.median_ms, run.deflate.p99_ms);
-  if (static_cast<long>(bm.bytes().size()) > pl::kGfMaxBytes) {
+      n(run.trimmed.bytes), n(format_bytes(at(box.x, box.y) + run.trimmed.gf + "^FS")), trimmed_s);
+  row(peer_name + " {notrim}, per band (" + std::to_string(run.bands) + ")", n(run.banded.bytes),
+      n(format_bytes(run.banded.gf)), banded_s);
+  row("  (node " + run.node + ": zlib deflate + base64 alone)", "", "", deflate_s);
+  if (bm_bytes > pl::kGfMaxBytes) {
     std::printf(
         "  *N: one ^GF over the printer's limit of %d bytes: a printer keeps its first N "
         "of %d rows\n",
         pl::kGfMaxBytes, bm.height());
   }
-  std::printf(
-      "  same dots: every zpl-image output above holds this bitmap bit for bit (bands "
-      "read by zpl_decode_graphics)\n");
+  std::printf("  same dots: every zpl-image output above holds this bitmap bit for bit\n");
 
   // Against the peer's best on each count: its smallest output and its fastest call.
   const double peer_bytes =
       static_cast<double>(std::min({run.whole.bytes, run.trimmed.bytes, run.banded.bytes}));
-  const double peer_ms =
-      std::min({run.whole.median_ms, run.trimmed.median_ms, run.banded.median_ms});
+  const double peer_ms = std::min({whole_s.median(), trimmed_s.median(), banded_s.median()});
+  const double peer_cpu =
+      std::min({whole_s.cpu_median(), trimmed_s.cpu_median(), banded_s.cpu_median()});
   result.bytes_ratio = static_cast<double>(our_gf) / peer_bytes;
-  result.time_ratio = ours.median_ms / peer_ms;
+  result.time_ratio = ours.median() / peer_ms;
+  result.cpu_ratio = ours.cpu_median() / peer_cpu;
+  // A busy machine stretches a longer call's wall time more (it is preempted more often), so
+  // the speed goal must hold on CPU time too.
+  const double speedup = 1.0 / std::max(result.time_ratio, result.cpu_ratio);
+  result.speed_met = speedup >= 5.0;
   std::printf(
-      "  payload ours / peer's smallest %.3f (per band, like for like: %.3f)  goal <= 1: "
-      "%s\n",
+      "  payload: ours / the peer's smallest %.3f; per band, like for like, %.3f   "
+      "goal <= 1: %s\n",
       result.bytes_ratio, static_cast<double>(our_gf) / static_cast<double>(run.banded.bytes),
       verdict(result.bytes_ratio <= 1.0));
   std::printf(
-      "  time ours / peer's fastest     %.3f, peer / ours %.1fx               goal >= 5x: "
-      "%s\n",
-      result.time_ratio, 1.0 / result.time_ratio, verdict(result.time_ratio <= 0.2));
+      "  time: ours / the peer's fastest %.3f (%.1fx faster), on CPU time %.3f (%.1fx)   "
+      "goal >= 5x on both: %s\n",
+      result.time_ratio, 1.0 / result.time_ratio, result.cpu_ratio, 1.0 / result.cpu_ratio,
+      verdict(result.speed_met));
   std::printf(
       "BENCH labels_z64_side_by_side_%d ours_gf_bytes=%zu peer_gf_bytes=%.0f bytes_ratio=%.3f "
-      "ours_p50_ms=%.3f ours_p99_ms=%.3f peer_p50_ms=%.3f time_ratio=%.3f speedup=%.1f\n",
-      dpi, our_gf, peer_bytes, result.bytes_ratio, ours.median_ms, ours.p99_ms, peer_ms,
-      result.time_ratio, 1.0 / result.time_ratio);
+      "ours_p50_ms=%.3f ours_p99_ms=%.3f ours_cpu_p50_ms=%.3f peer_p50_ms=%.3f "
+      "peer_cpu_p50_ms=%.3f time_ratio=%.3f cpu_ratio=%.3f\n",
+      dpi, our_gf, peer_bytes, result.bytes_ratio, ours.median(), ours.p99(), ours.cpu_median(),
+      peer_ms, peer_cpu, result.time_ratio, result.cpu_ratio);
   result.ok = true;
   return result;
 }
@@ -476,12 +533,12 @@ int main(int argc, char** argv) {
               std::thread::hardware_concurrency(), load);
   std::printf("thank-you insert, %s\n", insert_source());
   std::printf("render + encode per insert, %d runs after %d warm-up\n", runs, kWarmup);
-  std::printf("  %-12s %-14s %8s %9s %9s %10s\n", "profile", "raster", "black", "median", "p99",
-              "bytes");
+  std::printf("  %-12s %-14s %8s %9s %9s %9s %10s\n", "profile", "raster", "black", "median", "p99",
+              "cpu", "bytes");
   struct Result {
     std::string profile;
     Insert insert;
-    Timing t;
+    Samples t;
   };
   std::vector<Result> results;
   for (const char* name : {"zpl-203", "zpl-300", "escpos-80mm"}) {
@@ -495,8 +552,7 @@ int main(int argc, char** argv) {
     });
     if (!preview_dir.empty() && !r.insert.raster.bytes().empty()) {
       const auto path = preview_dir + "/thank-you-" + name + ".png";
-      if (const auto failed = pl::png_write_file(r.insert.raster, path,
-                                                 name == std::string_view("zpl-300") ? 300 : 203)) {
+      if (const auto failed = pl::png_write_file(r.insert.raster, path, r.insert.dpi)) {
         std::fprintf(stderr, "bench_labels: %s\n", failed->c_str());
       }
     }
@@ -505,16 +561,18 @@ int main(int argc, char** argv) {
       return 1;
     }
     const auto& bm = r.insert.raster;
-    std::printf("  %-12s %4d x %-7d %7.1f%% %6.2f ms %6.2f ms %10zu\n", name, bm.width(),
-                bm.height(), black_share(bm), r.t.median_ms, r.t.p99_ms, r.insert.bytes.size());
+    std::printf("  %-12s %4d x %-7d %7.1f%% %6.2f ms %6.2f ms %6.2f ms %10zu\n", name, bm.width(),
+                bm.height(), black_share(bm), r.t.median(), r.t.p99(), r.t.cpu_median(),
+                r.insert.bytes.size());
     results.push_back(std::move(r));
   }
-  const bool insert_goal = results[0].t.median_ms <= 10.0;
-  std::printf("  zpl-203 median %.2f ms   goal <= 10 ms: %s\n", results[0].t.median_ms,
-              verdict(insert_goal));
+  const bool insert_goal = results[0].t.median() <= 10.0;
+  std::printf("  zpl-203 median %.2f ms (cpu %.2f ms)   goal <= 10 ms: %s\n", results[0].t.median(),
+              results[0].t.cpu_median(), verdict(insert_goal));
   for (const auto& r : results) {
-    std::printf("BENCH labels_insert_%s p50_ms=%.3f p99_ms=%.3f bytes=%zu\n", r.profile.c_str(),
-                r.t.median_ms, r.t.p99_ms, r.insert.bytes.size());
+    std::printf("BENCH labels_insert_%s p50_ms=%.3f p99_ms=%.3f cpu_p50_ms=%.3f bytes=%zu\n",
+                r.profile.c_str(), r.t.median(), r.t.p99(), r.t.cpu_median(),
+                r.insert.bytes.size());
   }
 
   pt::TempDir dir;
@@ -526,6 +584,6 @@ int main(int argc, char** argv) {
   std::printf(
       "\ngoals (203 dpi insert): median <= 10 ms %s; payload <= peer %s; encoding >= 5x "
       "faster than peer %s\n",
-      verdict(insert_goal), verdict(at203.bytes_ratio <= 1.0), verdict(at203.time_ratio <= 0.2));
+      verdict(insert_goal), verdict(at203.bytes_ratio <= 1.0), verdict(at203.speed_met));
   return 0;
 }

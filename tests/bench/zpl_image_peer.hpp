@@ -4,13 +4,19 @@
 // checks its output decodes, with our own ^GF decoder, to our bitmap bit for bit.
 #pragma once
 
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
+#include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
@@ -100,27 +106,23 @@ inline std::string pbm_p4(const labels::Bitmap& bitmap) {
   return out;
 }
 
+// One of zpl-image's outputs for the bitmap.
 struct PeerEncoding {
-  double median_ms = 0;
-  double p99_ms = 0;
-  std::size_t bytes = 0;  // of the ^GFA command (deflate: of the base64 text)
+  std::size_t bytes = 0;  // of its ^GF commands ("^GF" and parameters; deflate: base64 text)
   std::string gf;         // "^GFA,b,c,d,:Z64:...:crc", as zpl-image's README assembles it
   int width = 0;          // of the bitmap it encoded (after its trim)
   int height = 0;
 };
 
-struct PeerRun {
-  std::string error;
+struct PeerOutputs {
   std::string version;   // of zpl-image, as installed
   std::string node;      // of Node.js
   PeerEncoding whole;    // rgbaToZ64(..., {notrim: true})
   PeerEncoding trimmed;  // rgbaToZ64(...), its default: white margins cropped
-  // rgbaToZ64(band, ..., {notrim: true}) per band: gf holds "^FO0,y^GFA,...^FS" for each band,
-  // bytes counts its ^GF commands alone.
+  // rgbaToZ64(band, ..., {notrim: true}) per band: gf holds "^FO0,y^GFA,...^FS" for each band.
   PeerEncoding banded;
   int bands = 0;
   PeerEncoding deflate;  // node's zlib.deflateSync + base64 alone
-  bool ok() const { return error.empty(); }
 };
 
 // Bytes of the ^GF commands of a ZPL stream ("^GF" and its parameters, every band), and how
@@ -140,58 +142,168 @@ inline std::size_t gf_bytes(std::string_view zpl, int* fields = nullptr) {
   return n;
 }
 
-// Runs zpl_image_bench.mjs on `bitmap`: `warmup` untimed calls, then `runs` timed ones of each
-// encoding, the banded one in bands of `band_rows` rows. Files go to `work_dir`.
-inline PeerRun run_zpl_image(const ZplImagePeer& peer, const labels::Bitmap& bitmap,
-                             const std::filesystem::path& work_dir, int runs, int warmup,
-                             int band_rows) {
-  PeerRun run;
-  const auto pbm = work_dir / "insert.pbm";
-  testing::write_file(pbm, pbm_p4(bitmap));
-  const auto r = testing::run_command(
-      {peer.node.string(), peer.script.string(), pbm.string(), work_dir.string(),
-       std::to_string(runs), std::to_string(warmup), std::to_string(band_rows)},
-      work_dir);
-  if (r.code != 0) {
-    run.error = "zpl-image peer exited with " + std::to_string(r.code) + ": " + r.err;
-    return run;
+// One call's cost: wall-clock and CPU time, in milliseconds.
+struct CallTime {
+  double wall_ms = 0;
+  double cpu_ms = 0;
+};
+
+// zpl_image_bench.mjs running on one bitmap: its outputs, and a pipe to ask it for one more
+// timed call at a time, so that its runs and ours can alternate on the same machine.
+class ZplImageProcess {
+ public:
+  // Starts the peer on `bitmap` (bands of `band_rows` rows for the banded encoding) and reads
+  // what it made. Files go to `work_dir`.
+  ZplImageProcess(const ZplImagePeer& peer, const labels::Bitmap& bitmap,
+                  const std::filesystem::path& work_dir, int band_rows)
+      : err_path_(work_dir / "zpl-image.err") {
+    // A peer that dies must give an error here, not end this process on its next request.
+    ::signal(SIGPIPE, SIG_IGN);
+    const auto pbm = work_dir / "bitmap.pbm";
+    testing::write_file(pbm, pbm_p4(bitmap));
+    std::vector<std::string> args = {peer.node.string(), peer.script.string(), pbm.string(),
+                                     work_dir.string(), std::to_string(band_rows)};
+    int in[2], out[2];
+    if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0) {
+      error_ = "pipe failed";
+      return;
+    }
+    const int err = ::open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    std::vector<char*> argv;
+    for (auto& a : args) {
+      argv.push_back(a.data());
+    }
+    argv.push_back(nullptr);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(in[0], 0);
+      ::dup2(out[1], 1);
+      ::dup2(err, 2);
+      ::execv(argv[0], argv.data());
+      _exit(127);
+    }
+    ::close(in[0]);
+    ::close(out[1]);
+    ::close(err);
+    to_peer_ = in[1];
+    from_peer_ = out[0];
+    if (pid_ < 0) {
+      error_ = "fork failed";
+      return;
+    }
+    const auto line = read_line();
+    if (!line) {
+      return;
+    }
+    boost::system::error_code ec;
+    const auto json = boost::json::parse(*line, ec);
+    if (ec || !json.is_object()) {
+      error_ = "zpl-image peer printed no JSON: " + *line;
+      return;
+    }
+    try {
+      outputs_.version = json.at("version").as_string().c_str();
+      outputs_.node = json.at("node").as_string().c_str();
+      const auto read = [&](const char* name) {
+        const auto& o = json.at(name).as_object();
+        PeerEncoding e;
+        if (o.contains("gf")) {
+          e.gf = testing::read_file(o.at("gf").as_string().c_str());
+          e.bytes = gf_bytes(e.gf);
+        } else {
+          e.bytes = o.at("bytes").to_number<std::size_t>();
+        }
+        if (o.contains("width")) {
+          e.width = o.at("width").to_number<int>();
+          e.height = o.at("height").to_number<int>();
+        }
+        return e;
+      };
+      outputs_.whole = read("whole");
+      outputs_.trimmed = read("trimmed");
+      outputs_.banded = read("banded");
+      outputs_.bands = json.at("banded").at("bands").to_number<int>();
+      outputs_.deflate = read("deflate");
+    } catch (const std::exception& e) {
+      error_ = std::string("zpl-image peer's JSON is not as expected: ") + e.what() + ": " + *line;
+    }
   }
-  boost::system::error_code ec;
-  const auto json = boost::json::parse(r.out, ec);
-  if (ec || !json.is_object()) {
-    run.error = "zpl-image peer printed no JSON: " + r.out + r.err;
-    return run;
-  }
-  try {
-    run.version = json.at("version").as_string().c_str();
-    run.node = json.at("node").as_string().c_str();
-    const auto read = [&](const char* name) {
-      const auto& o = json.at(name).as_object();
-      PeerEncoding e;
-      e.median_ms = o.at("median_ms").to_number<double>();
-      e.p99_ms = o.at("p99_ms").to_number<double>();
-      if (o.contains("gf")) {
-        e.gf = testing::read_file(o.at("gf").as_string().c_str());
-        e.bytes = gf_bytes(e.gf);
-      } else {
-        e.bytes = o.at("bytes").to_number<std::size_t>();
+
+  ~ZplImageProcess() {
+    if (to_peer_ >= 0) {
+      ::close(to_peer_);  // its stdin ends, and so does it
+    }
+    if (from_peer_ >= 0) {
+      ::close(from_peer_);
+    }
+    if (pid_ > 0) {
+      int status = 0;
+      if (!testing::wait_until([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; },
+                               std::chrono::seconds(30))) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, &status, 0);
       }
-      if (o.contains("width")) {
-        e.width = o.at("width").to_number<int>();
-        e.height = o.at("height").to_number<int>();
-      }
-      return e;
-    };
-    run.whole = read("whole");
-    run.trimmed = read("trimmed");
-    run.banded = read("banded");
-    run.bands = json.at("banded").at("bands").to_number<int>();
-    run.deflate = read("deflate");
-  } catch (const std::exception& e) {
-    run.error = std::string("zpl-image peer's JSON is not as expected: ") + e.what() + ": " + r.out;
+    }
   }
-  return run;
-}
+  ZplImageProcess(const ZplImageProcess&) = delete;
+  ZplImageProcess& operator=(const ZplImageProcess&) = delete;
+
+  bool ok() const { return error_.empty(); }
+  const std::string& error() const { return error_; }
+  const PeerOutputs& outputs() const { return outputs_; }
+
+  // Runs `encoding` ("whole", "trimmed", "banded", "deflate") once more in the peer: the time
+  // of that call alone, as the peer measured it, or nullopt (and error()) when it failed.
+  std::optional<CallTime> time(std::string_view encoding) {
+    if (!ok()) {
+      return std::nullopt;
+    }
+    const std::string request = std::string(encoding) + "\n";
+    if (::write(to_peer_, request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
+      error_ = "zpl-image peer stopped reading: " + testing::read_file(err_path_);
+      return std::nullopt;
+    }
+    const auto line = read_line();
+    CallTime t;
+    if (!line || std::sscanf(line->c_str(), "%lf %lf", &t.wall_ms, &t.cpu_ms) != 2) {
+      if (ok()) {
+        error_ = "zpl-image peer answered '" + line.value_or("") + "'";
+      }
+      return std::nullopt;
+    }
+    return t;
+  }
+
+ private:
+  // One line from the peer's stdout; nullopt (and error_) when it ends or says nothing for a
+  // minute.
+  std::optional<std::string> read_line() {
+    for (;;) {
+      if (const std::size_t nl = buffer_.find('\n'); nl != std::string::npos) {
+        std::string line = buffer_.substr(0, nl);
+        buffer_.erase(0, nl + 1);
+        return line;
+      }
+      pollfd p{from_peer_, POLLIN, 0};
+      char chunk[4096];
+      const ssize_t n = ::poll(&p, 1, 60'000) == 1 ? ::read(from_peer_, chunk, sizeof chunk) : -1;
+      if (n <= 0) {
+        error_ = "zpl-image peer " + std::string(n == 0 ? "ended" : "said nothing for a minute") +
+                 ": " + testing::read_file(err_path_);
+        return std::nullopt;
+      }
+      buffer_.append(chunk, static_cast<std::size_t>(n));
+    }
+  }
+
+  pid_t pid_ = -1;
+  int to_peer_ = -1;
+  int from_peer_ = -1;
+  std::filesystem::path err_path_;
+  std::string buffer_;
+  std::string error_;
+  PeerOutputs outputs_;
+};
 
 // The smallest rectangle holding every black dot: what zpl-image keeps when it trims.
 struct InkBounds {

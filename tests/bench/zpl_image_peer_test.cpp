@@ -51,8 +51,9 @@ TEST(ZplImagePeer, ItsZ64DecodesWithOurDecoderToOurBitmap) {
   REQUIRE_PEER(peer);
   pt::TempDir dir;
   const pl::Bitmap bm = sample();
-  const auto run = pb::run_zpl_image(peer, bm, dir.path(), 1, 0, 0);
-  ASSERT_TRUE(run.ok()) << run.error;
+  pb::ZplImageProcess process(peer, bm, dir.path(), 0);
+  ASSERT_TRUE(process.ok()) << process.error();
+  const auto& run = process.outputs();
   EXPECT_EQ(run.version, pb::kZplImageVersion);
 
   // notrim: the whole bitmap.
@@ -97,8 +98,9 @@ TEST(ZplImagePeer, OverTheGfLimitItsOneFieldHoldsOurDotsAndItsBandsDecode) {
   bm.fill(0, 1217, 812, 1);
   ASSERT_GT(static_cast<long>(bm.bytes().size()), pl::kGfMaxBytes);
   const int band_rows = pl::zpl_band_rows(bm.stride());
-  const auto run = pb::run_zpl_image(peer, bm, dir.path(), 1, 0, band_rows);
-  ASSERT_TRUE(run.ok()) << run.error;
+  pb::ZplImageProcess process(peer, bm, dir.path(), band_rows);
+  ASSERT_TRUE(process.ok()) << process.error();
+  const auto& run = process.outputs();
 
   EXPECT_FALSE(pb::decode_lone_gf(run.whole.gf).ok());
   EXPECT_EQ(pb::check_oversized_z64(run.whole.gf, bm), "");
@@ -112,4 +114,13 @@ TEST(ZplImagePeer, OverTheGfLimitItsOneFieldHoldsOurDotsAndItsBandsDecode) {
   ASSERT_TRUE(banded.ok()) << banded.error;
   EXPECT_EQ(banded.graphic_fields, run.bands);
   EXPECT_EQ(banded.bitmap, bm);
+
+  // Asked again, it runs each encoding once more and says how long that took.
+  for (const char* encoding : {"whole", "trimmed", "banded", "deflate"}) {
+    const auto t = process.time(encoding);
+    ASSERT_TRUE(t.has_value()) << encoding << ": " << process.error();
+    EXPECT_GT(t->wall_ms, 0) << encoding;
+  }
+  EXPECT_FALSE(process.time("no-such-encoding").has_value());
+  EXPECT_NE(process.error().find("unknown encoding"), std::string::npos) << process.error();
 }

@@ -1,13 +1,13 @@
 // The peer of `tools/dev bench labels`: the npm package zpl-image encoding a bitmap to Z64.
 //
-//   node zpl_image_bench.mjs IN.pbm OUT_DIR [RUNS] [WARMUP] [BAND_ROWS]
+//   node zpl_image_bench.mjs IN.pbm OUT_DIR BAND_ROWS
 //
 // IN.pbm is a binary PBM (P4: rows of ceil(width/8) bytes, 1 = black), the same raster the
 // station encodes. zpl-image takes RGBA pixels, so each dot becomes opaque black (0,0,0,255) or
 // opaque white (255,255,255,255): its grey threshold (50 % by default) then gives back exactly
 // the same dots. Building that RGBA buffer is not timed; everything rgbaToZ64 does is.
 //
-// Measured, each RUNS times after WARMUP untimed calls:
+// The encodings:
 //   whole    rgbaToZ64(rgba, width, {notrim: true}): the whole bitmap, as placed at ^FO0,0
 //   trimmed  rgbaToZ64(rgba, width): its default, which crops the white margins (and so loses
 //            where the ink was; the caller has to know the offset to place it)
@@ -17,12 +17,15 @@
 //   deflate  node's zlib.deflateSync + base64 of the packed rows alone: the compression step
 //            inside rgbaToZ64, without its pixel work (not an encoder; for reading the figures)
 //
-// Writes OUT_DIR/zpl-image-whole.gf and OUT_DIR/zpl-image-trimmed.gf, each one
-// "^GFA,b,c,d,:Z64:...:crc" as its README shows, OUT_DIR/zpl-image-banded.gf with one
-// "^FO0,y^GFA,...^FS" per band, and prints one JSON object on stdout.
+// First runs each once, writes OUT_DIR/zpl-image-{whole,trimmed,banded}.gf (one
+// "^GFA,b,c,d,:Z64:...:crc" as its README assembles it; for banded one "^FO0,y^GFA,...^FS" per
+// band) and prints one line of JSON describing them. Then, for each line read on stdin naming an
+// encoding, runs it once more and prints "WALL_MS CPU_MS" for that call alone, so the caller can
+// interleave these runs with its own and both see the same machine. Ends at the end of stdin.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { deflateSync } from 'node:zlib';
 
 const require = createRequire(import.meta.url);
@@ -76,62 +79,56 @@ function toRgba({ width, height, stride, rows }) {
   return rgba;
 }
 
-// Nearest rank, as the C++ side computes it.
-function percentile(samples, p) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.floor(p * (sorted.length - 1))];
-}
-
-function measure(runs, warmup, fn) {
-  let out;
-  for (let i = 0; i < warmup; i++) out = fn();
-  const ms = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = process.hrtime.bigint();
-    out = fn();
-    ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  return { out, median_ms: percentile(ms, 0.5), p99_ms: percentile(ms, 0.99) };
-}
-
-const [inPath, outDir, runsArg, warmupArg, bandArg] = process.argv.slice(2);
-if (!inPath || !outDir) fail('usage: zpl_image_bench.mjs IN.pbm OUT_DIR [RUNS] [WARMUP] [BAND_ROWS]');
-const runs = Number(runsArg ?? 200);
-const warmup = Number(warmupArg ?? 20);
+const [inPath, outDir, bandArg] = process.argv.slice(2);
+if (!inPath || !outDir) fail('usage: zpl_image_bench.mjs IN.pbm OUT_DIR BAND_ROWS');
 const bandArgRows = Number(bandArg ?? 0);
-if (!(runs >= 1) || !(warmup >= 0) || !(bandArgRows >= 0)) {
-  fail('RUNS must be at least 1, WARMUP and BAND_ROWS at least 0');
-}
+if (!(bandArgRows >= 0)) fail('BAND_ROWS must be 0 or more');
 
 const pbm = readPbm(inPath);
 const rgba = toRgba(pbm);
+const bandRows = bandArgRows || pbm.height;
 const gf = (r) => `^GFA,${r.length},${r.length},${r.rowlen},${r.z64}`;
 
+const encodings = {
+  whole: () => rgbaToZ64(rgba, pbm.width, { notrim: true }),
+  trimmed: () => rgbaToZ64(rgba, pbm.width),
+  banded: () => {
+    const fields = [];
+    for (let y = 0; y < pbm.height; y += bandRows) {
+      const end = Math.min(pbm.height, y + bandRows);
+      const band = rgba.subarray(y * pbm.width * 4, end * pbm.width * 4);
+      fields.push(`^FO0,${y}` + gf(rgbaToZ64(band, pbm.width, { notrim: true })) + '^FS');
+    }
+    return fields;
+  },
+  deflate: () => deflateSync(pbm.rows).toString('base64'),
+};
+
 const result = { package: 'zpl-image', version, node: process.version, width: pbm.width,
-                 height: pbm.height, runs, warmup };
-for (const [name, opts] of [['whole', { notrim: true }], ['trimmed', {}]]) {
-  const m = measure(runs, warmup, () => rgbaToZ64(rgba, pbm.width, opts));
-  const text = gf(m.out);
+                 height: pbm.height };
+for (const name of ['whole', 'trimmed']) {
+  const r = encodings[name]();
   const file = join(outDir, `zpl-image-${name}.gf`);
-  writeFileSync(file, text, 'latin1');
-  result[name] = { median_ms: m.median_ms, p99_ms: m.p99_ms, bytes: text.length, gf: file,
-                   width: m.out.width, height: m.out.height };
+  writeFileSync(file, gf(r), 'latin1');
+  result[name] = { gf: file, width: r.width, height: r.height };
 }
-const bandRows = bandArgRows || pbm.height;
-const banded = measure(runs, warmup, () => {
-  const fields = [];
-  for (let y = 0; y < pbm.height; y += bandRows) {
-    const band = rgba.subarray(y * pbm.width * 4, Math.min(pbm.height, y + bandRows) * pbm.width * 4);
-    fields.push(`^FO0,${y}` + gf(rgbaToZ64(band, pbm.width, { notrim: true })) + '^FS');
-  }
-  return fields;
-});
 {
+  const fields = encodings.banded();
   const file = join(outDir, 'zpl-image-banded.gf');
-  writeFileSync(file, banded.out.join(''), 'latin1');
-  result.banded = { median_ms: banded.median_ms, p99_ms: banded.p99_ms, bands: banded.out.length,
-                    band_rows: bandRows, gf: file };
+  writeFileSync(file, fields.join(''), 'latin1');
+  result.banded = { gf: file, bands: fields.length, band_rows: bandRows };
 }
-const d = measure(runs, warmup, () => deflateSync(pbm.rows).toString('base64'));
-result.deflate = { median_ms: d.median_ms, p99_ms: d.p99_ms, bytes: d.out.length };
+result.deflate = { bytes: encodings.deflate().length };
 process.stdout.write(JSON.stringify(result) + '\n');
+
+const lines = createInterface({ input: process.stdin });
+lines.on('line', (line) => {
+  const encode = encodings[line.trim()];
+  if (!encode) fail(`unknown encoding '${line.trim()}'`);
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  encode();
+  const wall = Number(process.hrtime.bigint() - t0) / 1e6;
+  const cpu = process.cpuUsage(cpu0);
+  process.stdout.write(`${wall} ${(cpu.user + cpu.system) / 1000}\n`);
+});
