@@ -438,10 +438,10 @@ SideBySide side_by_side(const pb::ZplImagePeer& peer, const pl::Bitmap& bm, int 
       "\nside by side at %d dpi: Z64 of the same %d x %d bitmap, %d rounds after %d "
       "warm-up, each encoding once a round\n",
       dpi, bm.width(), bm.height(), runs, kWarmup);
-  std::printf("  %-52s %9s %9s %9s %9s %9s\n", "", "^GF bytes", "format", "median", "p99", "cpu");
+  std::printf("  %-55s %9s %9s %9s %9s %9s\n", "", "^GF bytes", "format", "median", "p99", "cpu");
   const auto row = [](const std::string& what, std::string gf, std::string format,
                       const Samples& t) {
-    std::printf("  %-52s %9s %9s %6.2f ms %6.2f ms %6.2f ms\n", what.c_str(), gf.c_str(),
+    std::printf("  %-55s %9s %9s %6.2f ms %6.2f ms %6.2f ms\n", what.c_str(), gf.c_str(),
                 format.c_str(), t.median(), t.p99(), t.cpu_median());
   };
   const auto n = [](std::size_t v) { return std::to_string(v); };
