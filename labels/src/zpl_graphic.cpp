@@ -319,8 +319,15 @@ std::string decode_b64(std::string_view data, std::vector<std::uint8_t>& out) {
   const std::size_t colon = data.find(':');
   const std::string_view text = data.substr(0, colon);
   if (colon != std::string_view::npos) {
+    // Four hex digits in either case: we send upper case, other encoders (zpl-image among
+    // them) send lower case, and printers take both.
     const std::string_view crc = data.substr(colon + 1);
-    if (crc.size() != 4 || crc_hex(crc16_xmodem(text)) != crc) {
+    int given = crc.size() == 4 ? 0 : -1;
+    for (std::size_t i = 0; given >= 0 && i < crc.size(); ++i) {
+      const int v = hex_nibble(crc[i]);
+      given = v < 0 ? -1 : given * 16 + v;
+    }
+    if (given != crc16_xmodem(text)) {
       return "Z64/B64 CRC mismatch: data says '" + std::string(crc) + "', computed " +
              crc_hex(crc16_xmodem(text));
     }

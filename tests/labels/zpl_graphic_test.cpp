@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <random>
 #include <string>
 #include <vector>
@@ -139,6 +140,23 @@ TEST(ZplZ64, DecoderRejectsABadCrcOrATamperedText) {
   const auto r = decode_data(bm, tampered);
   EXPECT_FALSE(r.ok());
   EXPECT_NE(r.error.find("CRC"), std::string::npos) << r.error;
+}
+
+TEST(ZplZ64, DecoderTakesTheCrcInEitherCaseButOnlyAsFourHexDigits) {
+  std::mt19937 rng(9);
+  const auto bm = random_bitmap(rng, 53, 21, 0.4);
+  const std::string data = pl::zpl_z64_data(bm);
+  const std::size_t colon = data.rfind(':');
+  std::string lower = data;
+  for (std::size_t i = colon + 1; i < lower.size(); ++i) {
+    lower[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(lower[i])));
+  }
+  const auto r = decode_data(bm, lower);
+  EXPECT_TRUE(r.ok()) << r.error;
+  expect_same_bytes(r.bitmap, bm);
+  EXPECT_FALSE(decode_data(bm, data.substr(0, data.size() - 1)).ok());
+  EXPECT_FALSE(decode_data(bm, data + "0").ok());
+  EXPECT_FALSE(decode_data(bm, data.substr(0, colon + 1) + "+" + data.substr(colon + 2)).ok());
 }
 
 class ZplFullLabel : public ::testing::TestWithParam<int> {};
