@@ -1,5 +1,6 @@
 #include "packbench/labels/zpl_graphic.hpp"
 
+#include <libdeflate.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -7,6 +8,8 @@
 #include <bit>
 #include <charconv>
 #include <cstring>
+#include <map>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -239,7 +242,7 @@ void append_graphic_field(std::string& out, const Bitmap& band, int x, int y,
   if (options.compression == ZplCompression::kZ64) {
     data = zpl_z64_data(band, options.z64_level);
   }
-  // ACS when asked for, or when zlib could not compress (it fails only without memory).
+  // ACS when asked for, or when deflate could not compress (it fails only without memory).
   out += data.empty() ? zpl_acs_data(band) : data;
   out += "^FS\n";
 }
@@ -407,11 +410,25 @@ int zpl_band_rows(int bytes_per_row, int max_field_bytes) {
 
 std::string zpl_z64_data(const Bitmap& bitmap, int level) {
   const auto& bytes = bitmap.bytes();
-  uLongf packed_size = compressBound(static_cast<uLong>(bytes.size()));
-  std::vector<std::uint8_t> packed(packed_size);
-  // zlib stream (RFC 1950 header and Adler-32), which is what Z64 inflates.
-  if (compress2(packed.data(), &packed_size, bytes.data(), static_cast<uLong>(bytes.size()),
-                level) != Z_OK) {
+  // libdeflate compressors are costly to make (hundreds of KB of tables) and cheap to reuse:
+  // one per thread and level.
+  struct CompressorDeleter {
+    void operator()(libdeflate_compressor* c) const { libdeflate_free_compressor(c); }
+  };
+  thread_local std::map<int, std::unique_ptr<libdeflate_compressor, CompressorDeleter>> compressors;
+  level = std::clamp(level, 1, 12);
+  auto& compressor = compressors[level];
+  if (!compressor) {
+    compressor.reset(libdeflate_alloc_compressor(level));
+    if (!compressor) {
+      return {};
+    }
+  }
+  std::vector<std::uint8_t> packed(libdeflate_zlib_compress_bound(compressor.get(), bytes.size()));
+  // A zlib stream (RFC 1950 header and Adler-32), which is what Z64 inflates.
+  const std::size_t packed_size = libdeflate_zlib_compress(
+      compressor.get(), bytes.data(), bytes.size(), packed.data(), packed.size());
+  if (packed_size == 0) {
     return {};
   }
   std::string out = ":Z64:";

@@ -17,9 +17,6 @@
 #include <cstdlib>
 #include <ctime>
 #include <functional>
-#include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -82,7 +79,6 @@ struct Insert {
 const char* insert_source();
 Insert render_insert(std::string_view profile_name);
 
-#ifdef PACKBENCH_BENCH_TEMPLATES
 // ---------------------------------------------------------------------------------------------
 // The insert from the built-in thank-you template and the built-in printer profiles.
 
@@ -119,168 +115,6 @@ Insert render_insert(std::string_view profile_name) {
   out.bytes = std::move(encoded.bytes);
   return out;
 }
-
-#else
-// ---------------------------------------------------------------------------------------------
-// Until the template engine is built: the same insert composed by hand from the raster pieces,
-// laid out in millimetres on 4 x 6 in and scaled down to the printable width (escpos-80mm:
-// 72 mm), as render_label does. Delete from here to the #endif once the templates are in the
-// library; CMake then defines PACKBENCH_BENCH_TEMPLATES and the template path above is used.
-
-const char* insert_source() {
-  return "composed by hand from the raster pieces (no templates yet)";
-}
-
-// The three profiles as template.hpp describes builtin_profile's.
-std::optional<pl::PrinterProfile> fallback_profile(std::string_view name) {
-  if (name == "zpl-203" || name == "zpl-300") {
-    return pl::PrinterProfile{.name = std::string(name),
-                              .language = pl::OutputFormat::zpl,
-                              .dpi = name == "zpl-203" ? 203 : 300,
-                              .width_mm = 101.6};
-  }
-  if (name == "escpos-80mm") {
-    return pl::PrinterProfile{.name = std::string(name),
-                              .language = pl::OutputFormat::escpos,
-                              .dpi = 203,
-                              .width_mm = 72.0};
-  }
-  return std::nullopt;
-}
-
-// A grey logo, as a shop would hand one in: a leaf in a disc and the shop's name, made once.
-const std::vector<std::uint8_t>& logo_png() {
-  static const std::vector<std::uint8_t> png = [] {
-    cv::Mat img(240, 800, CV_8UC1, cv::Scalar(255));
-    cv::circle(img, {120, 120}, 104, cv::Scalar(70), cv::FILLED, cv::LINE_AA);
-    cv::ellipse(img, {120, 120}, {70, 34}, -35, 0, 360, cv::Scalar(255), cv::FILLED, cv::LINE_AA);
-    cv::line(img, {70, 160}, {170, 80}, cv::Scalar(70), 6, cv::LINE_AA);
-    cv::putText(img, "MIDORI", {250, 125}, cv::FONT_HERSHEY_DUPLEX, 3.2, cv::Scalar(30), 7,
-                cv::LINE_AA);
-    cv::putText(img, "TEA HOUSE  KYOTO", {256, 200}, cv::FONT_HERSHEY_SIMPLEX, 1.4, cv::Scalar(110),
-                3, cv::LINE_AA);
-    std::vector<std::uint8_t> bytes;
-    cv::imencode(".png", img, bytes);
-    return bytes;
-  }();
-  return png;
-}
-
-// The thank-you insert at `dpi`, `width` dots wide (4 x 6 in scaled down to fit it).
-Insert compose_fallback_insert(int dpi, int width) {
-  Insert out;
-  const pl::LabelData& data = insert_data();
-  const auto value = [&](const char* name) { return data.values.at(name); };
-  const double scale = width / (4.0 * dpi);  // 1 on 4 in media, 72 / 101.6 on 80 mm rolls
-  const auto dots = [&](double mm) { return static_cast<int>(mm * dpi / 25.4 * scale + 0.5); };
-  const int height = static_cast<int>(6.0 * dpi * scale + 0.5);
-  pl::Bitmap& page = out.raster;
-  page = pl::Bitmap(width, height);
-
-  // Frame.
-  const int inset = dots(3), rule = std::max(1, dots(0.5));
-  page.fill(inset, inset, width - 2 * inset, rule);
-  page.fill(inset, height - inset - rule, width - 2 * inset, rule);
-  page.fill(inset, inset, rule, height - 2 * inset);
-  page.fill(width - inset - rule, inset, rule, height - 2 * inset);
-
-  int y = dots(7);
-  const int box_x = dots(9), box_w = width - 2 * box_x;
-  const auto ink = [&](const pl::Bitmap& bm, int gap_mm_after) {
-    page.draw(bm, (width - bm.width()) / 2, y);
-    y += bm.height() + dots(gap_mm_after);
-  };
-  const auto text = [&](const std::string& s, double pt, pl::FontWeight weight, pl::TextAlign align,
-                        int max_lines, bool ellipsize, double gap) {
-    const auto t = pl::render_text(
-        s, pl::TextBox{.width = box_w, .max_lines = max_lines, .ellipsize = ellipsize},
-        pl::TextStyle{.size_pt = pt * scale, .weight = weight, .align = align}, dpi);
-    if (!t) {
-      out.error = t.error;
-      return false;
-    }
-    ink(t.bitmap, static_cast<int>(gap));
-    return true;
-  };
-
-  const auto logo =
-      pl::render_image(logo_png(), pl::ImageFit{.max_width = dots(62), .max_height = dots(19)});
-  if (!logo) {
-    out.error = logo.error;
-    return out;
-  }
-  ink(logo.bitmap, 4);
-  if (!text("ご購入ありがとうございます", 17, pl::FontWeight::bold, pl::TextAlign::center, 1, true,
-            3) ||
-      !text(value("customer.name") + " 様", 13, pl::FontWeight::regular, pl::TextAlign::center, 1,
-            true, 4) ||
-      !text("このたびは" + value("shop.name") +
-                "をご利用いただき、誠にありがとうございます。一つひとつ手摘みした茶葉を、"
-                "丁寧に詰めてお届けしました。お口に合いましたら、ぜひ感想をお聞かせください。"
-                "次回のお買い物で使える " +
-                value("discount.percent") + "% オフのクーポンをお送りします。",
-            9.5, pl::FontWeight::regular, pl::TextAlign::left, 7, true, 3)) {
-    return out;
-  }
-  const auto qr = pl::render_qr(
-      value("discount.url"),
-      pl::QrSpec{.ecc = pl::QrEcc::M, .dpi = dpi, .max_width = dots(40), .max_height = dots(40)});
-  if (!qr) {
-    out.error = qr.error;
-    return out;
-  }
-  ink(qr.bitmap, 1);
-  if (!text(value("discount.code"), 14, pl::FontWeight::bold, pl::TextAlign::center, 1, false, 2) ||
-      !text("QRコードを読み取るか、上のコードをご入力ください（" + value("discount.expires") +
-                " まで）",
-            8, pl::FontWeight::regular, pl::TextAlign::center, 2, true, 2)) {
-    return out;
-  }
-  // The footer sits on the bottom of the frame, under a rule.
-  const auto footer =
-      pl::render_text(value("shop.name") + " · shop.example.jp · ご注文番号 " + value("order.id"),
-                      pl::TextBox{.width = box_w, .max_lines = 1},
-                      pl::TextStyle{.size_pt = 7 * scale, .align = pl::TextAlign::center}, dpi);
-  if (!footer) {
-    out.error = footer.error;
-    return out;
-  }
-  const int footer_y = height - inset - rule - dots(2) - footer.bitmap.height();
-  const int rule_y = footer_y - dots(2);
-  page.draw(footer.bitmap, box_x, footer_y);
-  page.fill(box_x, rule_y, box_w, std::max(1, dots(0.3)));
-  if (y > rule_y) {
-    out.error = "the insert's content runs into its footer (" + std::to_string(y - rule_y) +
-                " dots too long)";
-  }
-  return out;
-}
-
-Insert render_insert(std::string_view profile_name) {
-  const auto profile = fallback_profile(profile_name);
-  if (!profile) {
-    Insert out;
-    out.error = "no profile " + std::string(profile_name);
-    return out;
-  }
-  const int width = profile->language == pl::OutputFormat::escpos
-                        ? pl::kEscposPrintWidth80mm
-                        : static_cast<int>(profile->width_mm * profile->dpi / 25.4 + 0.5);
-  Insert out = compose_fallback_insert(profile->dpi, width);
-  out.dpi = profile->dpi;
-  if (!out.error.empty()) {
-    return out;
-  }
-  if (profile->language == pl::OutputFormat::zpl) {
-    out.bytes = pl::zpl_graphic_format(out.raster, pl::LabelSize{.dpi = profile->dpi});
-  } else {
-    const auto job = pl::escpos_job(out.raster, pl::EscposProfile{.cut = profile->cut});
-    out.error = job.error;
-    out.bytes = job.bytes;
-  }
-  return out;
-}
-#endif
 
 // ---------------------------------------------------------------------------------------------
 

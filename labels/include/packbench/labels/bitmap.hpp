@@ -42,17 +42,38 @@ class Bitmap {
       }
     }
   }
-  // Copies the black dots of `src` with its top-left corner at (x, y), clipped.
+  // Copies the black dots of `src` with its top-left corner at (x, y), clipped. Whole bytes
+  // at a time: each source byte is shifted into the one or two target bytes it straddles.
   void draw(const Bitmap& src, int x, int y) {
-    for (int sy = 0; sy < src.height(); ++sy) {
-      const int ty = y + sy;
-      if (ty < 0 || ty >= height_) {
-        continue;
-      }
-      for (int sx = 0; sx < src.width(); ++sx) {
-        const int tx = x + sx;
-        if (tx >= 0 && tx < width_ && src.get(sx, sy)) {
-          set(tx, ty);
+    const int x_begin = std::max(0, -x);                  // first source column drawn
+    const int x_end = std::min(src.width(), width_ - x);  // one past the last
+    if (x_begin >= x_end) {
+      return;
+    }
+    for (int sy = std::max(0, -y); sy < std::min(src.height(), height_ - y); ++sy) {
+      const std::uint8_t* in = src.row(sy);
+      std::uint8_t* out = row(y + sy);
+      for (int sb = x_begin >> 3; sb <= (x_end - 1) >> 3; ++sb) {
+        std::uint8_t bits = in[sb];
+        if (bits == 0) {
+          continue;
+        }
+        // Keep only the columns inside [x_begin, x_end) of this byte.
+        const int first = sb * 8;
+        if (first < x_begin) {
+          bits &= static_cast<std::uint8_t>(0xFF >> (x_begin - first));
+        }
+        if (first + 8 > x_end) {
+          bits &= static_cast<std::uint8_t>(0xFF << (first + 8 - x_end));
+        }
+        const int tx = x + first;  // target column of the byte's first bit (may be < 0)
+        const int shift = ((tx % 8) + 8) % 8;
+        const int tb = (tx - shift) / 8;
+        if (tb >= 0 && tb < stride_) {
+          out[tb] |= static_cast<std::uint8_t>(bits >> shift);
+        }
+        if (shift != 0 && tb + 1 >= 0 && tb + 1 < stride_) {
+          out[tb + 1] |= static_cast<std::uint8_t>(bits << (8 - shift));
         }
       }
     }

@@ -29,9 +29,10 @@ enum class ZplCompression {
 
 struct ZplGraphicOptions {
   ZplCompression compression = ZplCompression::kZ64;
-  // zlib level for Z64. 6 is zlib's default: within a few percent of 9 on label rasters at
-  // a fraction of the time.
-  int z64_level = 6;
+  // Deflate level for Z64 (libdeflate, 1-12). On a 4 x 6 in insert, 7 packs 1 % tighter than
+  // zlib's default level 6 in a third of its time; 8 is 3 % tighter in about zlib's time, and
+  // 10 and up gain a few percent more at 6 to 12 times the cost.
+  int z64_level = 7;
   // Upper bound of c = d * rows per ^GF. Lower it only for printers with smaller graphic memory.
   int max_field_bytes = kGfMaxBytes;
   // Crop white margins from each band before encoding (and move its ^FO to match): white costs
@@ -49,9 +50,9 @@ std::uint16_t crc16_xmodem(std::string_view data);
 int zpl_band_rows(int bytes_per_row, int max_field_bytes = kGfMaxBytes);
 
 // The data parameter of one ^GFA for the whole bitmap (rows of stride() bytes):
-// ":Z64:<base64>:<CRC as 4 uppercase hex digits>". Empty only when zlib fails (out of memory);
+// ":Z64:<base64>:<CRC as 4 uppercase hex digits>". Empty only when deflate fails (out of memory);
 // zpl_graphic_field then falls back to ACS.
-std::string zpl_z64_data(const Bitmap& bitmap, int level = 6);
+std::string zpl_z64_data(const Bitmap& bitmap, int level = 7);
 // The same bitmap as ACS run-length hex (no commas between rows; ',' '!' ':' as the scheme has).
 std::string zpl_acs_data(const Bitmap& bitmap);
 
