@@ -103,6 +103,7 @@ Database::Database(sqlite3* db, std::filesystem::path path) : db_(db), path_(std
 Database::Database(Database&& other) noexcept
     : db_(std::exchange(other.db_, nullptr)),
       path_(std::move(other.path_)),
+      last_error_code_(other.last_error_code_),
       cache_(std::move(other.cache_)) {}
 
 Database& Database::operator=(Database&& other) noexcept {
@@ -110,6 +111,7 @@ Database& Database::operator=(Database&& other) noexcept {
     close();
     db_ = std::exchange(other.db_, nullptr);
     path_ = std::move(other.path_);
+    last_error_code_ = other.last_error_code_;
     cache_ = std::move(other.cache_);
   }
   return *this;
