@@ -295,16 +295,19 @@ std::string Outbox::enqueue(const EventSpec& spec) {
   const std::string text = json::serialize(ev);
   const auto size = static_cast<std::int64_t>(text.size());
 
-  std::int64_t total = 0;
-  std::int64_t bulk = 0;
-  auto usage = db_.statement("SELECT lane, bytes FROM outbox_usage WHERE lane != 'dead'");
-  while (usage.step()) {
-    const std::int64_t bytes = usage.column_int(1);
-    total += bytes;
-    if (usage.column_text(0) == "bulk") {
-      bulk += bytes;
+  if (usage_.transaction != db_.transaction_serial() || usage_.transaction == 0) {
+    usage_ = {db_.transaction_serial(), 0, 0};
+    auto usage = db_.statement("SELECT lane, bytes FROM outbox_usage WHERE lane != 'dead'");
+    while (usage.step()) {
+      const std::int64_t bytes = usage.column_int(1);
+      usage_.total += bytes;
+      if (usage.column_text(0) == "bulk") {
+        usage_.bulk += bytes;
+      }
     }
   }
+  const std::int64_t total = usage_.total;
+  const std::int64_t bulk = usage_.bulk;
   const bool over_total = total + size > config_.max_bytes;
   const bool over_bulk = spec.lane == Lane::bulk && bulk + size > config_.bulk_max_bytes;
   if (over_total || over_bulk) {
@@ -322,6 +325,10 @@ std::string Outbox::enqueue(const EventSpec& spec) {
       .bind_all(id, spec.type, spec.subject, text, time, to_string(spec.lane), size,
                 monotonic_now_ns())
       .run();
+  usage_.total += size;
+  if (spec.lane == Lane::bulk) {
+    usage_.bulk += size;
+  }
   return id;
 }
 

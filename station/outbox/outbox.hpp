@@ -191,6 +191,13 @@ class Outbox {
   std::map<std::pair<Lane, std::string>, std::int64_t> refused_total_;
   bool full_ = false;
   std::string boot_id_;  // set by restore()
+  // The usage as of this transaction (by Database::transaction_serial), plus what it added:
+  // read once per transaction, not once per event.
+  struct UsageCache {
+    std::uint64_t transaction = 0;
+    std::int64_t total = 0;
+    std::int64_t bulk = 0;
+  } usage_;
 };
 
 }  // namespace packbench::station
