@@ -660,14 +660,27 @@ std::vector<ConfigProblem> Config::validate() const {
   readable_file("sync.ca_file", sync.ca_file);
   readable_file("sync.bearer_token_file", sync.bearer_token_file);
   readable_file("sync.signing_secret_file", sync.signing_secret_file);
-  if (!sync.signing_secret_file.empty()) {
-    std::ifstream in(sync.signing_secret_file, std::ios::binary);
+  // The token and the secret are their files' first lines.
+  auto first_line = [](const std::filesystem::path& file) -> std::optional<std::string> {
+    std::ifstream in(file, std::ios::binary);
     std::string line;
-    if (in && std::getline(in, line)) {
-      if (auto key = parse_webhook_secret(line); !key) {
-        at("sync.signing_secret_file",
-           sync.signing_secret_file.string() + ": " + key.error().message, "sync");
-      }
+    if (!in || !std::getline(in, line)) {
+      return std::nullopt;
+    }
+    return line;
+  };
+  if (!sync.bearer_token_file.empty() && std::filesystem::is_regular_file(sync.bearer_token_file)) {
+    const auto line = first_line(sync.bearer_token_file);
+    if (!line || line->find_first_not_of(" \t\r") == std::string::npos) {
+      at("sync.bearer_token_file", sync.bearer_token_file.string() + " is empty", "sync");
+    }
+  }
+  if (!sync.signing_secret_file.empty() &&
+      std::filesystem::is_regular_file(sync.signing_secret_file)) {
+    const auto line = first_line(sync.signing_secret_file);
+    if (auto key = parse_webhook_secret(line.value_or("")); !key) {
+      at("sync.signing_secret_file", sync.signing_secret_file.string() + ": " + key.error().message,
+         "sync");
     }
   }
   if (sync.retry_after_max < sync.retry_base) {

@@ -439,6 +439,7 @@ bulk_ttl_s = 86400
   EXPECT_FALSE(c.outbox.business_ttl);
 
   pt::write_file(dir / "bad-secret", "whsec_***\n");
+  pt::write_file(dir / "empty-token", "\n");
   const std::string bad = R"([station]
 id = "p"
 [[printer]]
@@ -448,7 +449,7 @@ type = "file"
 url = "https://user:pw@backoffice/events"
 ca_file = "missing.pem"
 signing_secret_file = "bad-secret"
-bearer_token_file = "nothing"
+bearer_token_file = "empty-token"
 [outbox]
 max_bytes = 4096
 bulk_max_bytes = 8192
@@ -466,7 +467,7 @@ colour = "red"
       {"sync.url", 7, "must not carry a user or password"},
       {"sync.ca_file", 8, "no such file"},
       {"sync.signing_secret_file", 9, "base64"},
-      {"sync.bearer_token_file", 10, "no such file"},
+      {"sync.bearer_token_file", 10, "is empty"},
       {"outbox.bulk_max_bytes", 13, "must not be above outbox.max_bytes"},
       {"outbox.bulk_ttl_s", 14, "must be from 1"},
       {"outbox.colour", 15, "unknown key"},
