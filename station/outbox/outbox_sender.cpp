@@ -297,7 +297,7 @@ json::object OutboxSender::to_json() const {
   o["transport"] = state_->transport->kind();
   o["url"] = state_->transport->endpoint();
   o["state"] = st.stopped               ? "stopped"
-               : !st.online.has_value() ? "starting"
+               : !st.online.has_value() ? "unknown"
                : *st.online             ? "online"
                                         : "offline";
   o["online"] = st.online ? json::value(*st.online) : json::value();
