@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <ctime>
+#include <fstream>
 
 namespace packbench::station {
 
@@ -23,6 +24,18 @@ std::string format_utc(std::chrono::system_clock::time_point t) {
 
 std::int64_t monotonic_ns(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+WallClock& system_wall_clock() {
+  static WallClock clock;
+  return clock;
+}
+
+std::string current_boot_id() {
+  std::ifstream in("/proc/sys/kernel/random/boot_id");
+  std::string id;
+  std::getline(in, id);
+  return id.empty() ? "unknown" : id;
 }
 
 }  // namespace packbench::station

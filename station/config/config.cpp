@@ -13,6 +13,7 @@
 #include "packbench/drivers/endpoint.hpp"
 #include "packbench/drivers/printer.hpp"
 #include "packbench/drivers/scanner.hpp"
+#include "station/outbox/webhook_signature.hpp"
 
 namespace packbench::station {
 
@@ -77,8 +78,9 @@ class Reader {
       : out_(out), cfg_(out.config), base_(std::move(base_dir)) {}
 
   void read(const toml::table& root) {
-    unknown_keys(root, "",
-                 {"station", "ui", "orders", "scanner", "printer", "sync", "pack", "log"});
+    unknown_keys(
+        root, "",
+        {"station", "ui", "orders", "scanner", "printer", "sync", "outbox", "pack", "log"});
     if (const auto* t = table(root, "station")) {
       unknown_keys(*t, "station", {"id", "site", "state_dir"});
       string(*t, "station", "id", cfg_.station.id);
@@ -163,14 +165,31 @@ class Reader {
     });
     if (const auto* t = table(root, "sync")) {
       unknown_keys(*t, "sync",
-                   {"url", "timeout_ms", "retry_base_ms", "retry_cap_ms", "batch_max_events",
+                   {"url", "ca_file", "bearer_token_file", "signing_secret_file", "timeout_ms",
+                    "retry_base_ms", "retry_cap_ms", "retry_after_max_ms", "batch_max_events",
                     "batch_max_bytes"});
       string(*t, "sync", "url", cfg_.sync.url);
+      path(*t, "sync", "ca_file", cfg_.sync.ca_file);
+      path(*t, "sync", "bearer_token_file", cfg_.sync.bearer_token_file);
+      path(*t, "sync", "signing_secret_file", cfg_.sync.signing_secret_file);
       millis(*t, "sync", "timeout_ms", cfg_.sync.timeout);
       millis(*t, "sync", "retry_base_ms", cfg_.sync.retry_base);
       millis(*t, "sync", "retry_cap_ms", cfg_.sync.retry_cap);
+      millis(*t, "sync", "retry_after_max_ms", cfg_.sync.retry_after_max);
       integer(*t, "sync", "batch_max_events", 1, 100000, cfg_.sync.batch_max_events);
       integer(*t, "sync", "batch_max_bytes", 1024, 64 << 20, cfg_.sync.batch_max_bytes);
+    }
+    if (const auto* t = table(root, "outbox")) {
+      auto& ob = cfg_.outbox;
+      unknown_keys(*t, "outbox", {"max_bytes", "bulk_max_bytes", "business_ttl_s", "bulk_ttl_s"});
+      constexpr std::int64_t kMaxCap = std::int64_t{1} << 40;
+      integer(*t, "outbox", "max_bytes", 1024, kMaxCap, ob.max_bytes);
+      if (!t->get("bulk_max_bytes")) {
+        ob.bulk_max_bytes = ob.max_bytes / 2;
+      }
+      integer(*t, "outbox", "bulk_max_bytes", 0, kMaxCap, ob.bulk_max_bytes);
+      seconds(*t, "outbox", "business_ttl_s", ob.business_ttl);
+      seconds(*t, "outbox", "bulk_ttl_s", ob.bulk_ttl);
     }
     if (const auto* t = table(root, "pack")) {
       auto& pk = cfg_.pack;
@@ -341,6 +360,16 @@ class Reader {
     std::int64_t v = dst.count();
     integer(t, prefix, key, 1, 24LL * 3600 * 1000, v);
     dst = std::chrono::milliseconds(v);
+  }
+
+  // A duration in whole seconds, up to a year; absent leaves `dst` as it is.
+  void seconds(const toml::table& t, const std::string& prefix, std::string_view key,
+               std::optional<std::chrono::milliseconds>& dst) {
+    std::int64_t v = -1;
+    integer(t, prefix, key, 1, 366LL * 24 * 3600, v);
+    if (v > 0) {
+      dst = std::chrono::milliseconds(v * 1000);
+    }
   }
 
   void string_list(const toml::table& t, const std::string& prefix, std::string_view key,
@@ -603,12 +632,62 @@ std::vector<ConfigProblem> Config::validate() const {
     auto parsed = boost::urls::parse_absolute_uri(sync.url);
     if (!parsed) {
       at("sync.url", "'" + sync.url + "' is not a URL: " + parsed.error().message());
-    } else if (parsed->scheme() != "http") {
+    } else if (parsed->scheme() != "http" && parsed->scheme() != "https") {
       at("sync.url", "scheme '" + std::string(parsed->scheme()) +
-                         "' is not supported; use http:// (TLS arrives with the sync transport)");
+                         "' is not supported; use https:// (or http:// on a trusted network)");
     } else if (parsed->host().empty()) {
       at("sync.url", "'" + sync.url + "' has no host");
+    } else if (parsed->has_userinfo()) {
+      at("sync.url", "must not carry a user or password; use sync.bearer_token_file");
+    } else if (!parsed->encoded_fragment().empty()) {
+      at("sync.url", "must not have a #fragment");
     }
+    if (!sync.ca_file.empty() && parsed && parsed->scheme() != "https") {
+      at("sync.ca_file", "only used with an https:// url");
+    }
+  }
+  auto readable_file = [&](const char* key, const std::filesystem::path& file) {
+    if (file.empty()) {
+      return;
+    }
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(file, ec)) {
+      at(key, "no such file: " + file.string(), "sync");
+    } else if (std::ifstream probe(file, std::ios::binary); !probe) {
+      at(key, "cannot read " + file.string(), "sync");
+    }
+  };
+  readable_file("sync.ca_file", sync.ca_file);
+  readable_file("sync.bearer_token_file", sync.bearer_token_file);
+  readable_file("sync.signing_secret_file", sync.signing_secret_file);
+  // The token and the secret are their files' first lines.
+  auto first_line = [](const std::filesystem::path& file) -> std::optional<std::string> {
+    std::ifstream in(file, std::ios::binary);
+    std::string line;
+    if (!in || !std::getline(in, line)) {
+      return std::nullopt;
+    }
+    return line;
+  };
+  if (!sync.bearer_token_file.empty() && std::filesystem::is_regular_file(sync.bearer_token_file)) {
+    const auto line = first_line(sync.bearer_token_file);
+    if (!line || line->find_first_not_of(" \t\r") == std::string::npos) {
+      at("sync.bearer_token_file", sync.bearer_token_file.string() + " is empty", "sync");
+    }
+  }
+  if (!sync.signing_secret_file.empty() &&
+      std::filesystem::is_regular_file(sync.signing_secret_file)) {
+    const auto line = first_line(sync.signing_secret_file);
+    if (auto key = parse_webhook_secret(line.value_or("")); !key) {
+      at("sync.signing_secret_file", sync.signing_secret_file.string() + ": " + key.error().message,
+         "sync");
+    }
+  }
+  if (sync.retry_after_max < sync.retry_base) {
+    at("sync.retry_after_max_ms", "must not be below sync.retry_base_ms", "sync");
+  }
+  if (outbox.bulk_max_bytes > outbox.max_bytes) {
+    at("outbox.bulk_max_bytes", "must not be above outbox.max_bytes", "outbox");
   }
   {
     const std::pair<const char*, const std::string*> prefixes[] = {

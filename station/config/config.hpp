@@ -76,13 +76,27 @@ struct PrinterConfig {
   std::chrono::milliseconds timeout{10000};
 };
 
+// [sync]: where the outbox goes and how. docs/sync.md has every key.
 struct SyncConfig {
-  std::string url;  // empty: events stay in the outbox until a URL is configured
+  std::string url;                // http:// or https://; empty: events stay in the outbox
+  std::filesystem::path ca_file;  // PEM certificates to verify the server; empty: the system's
+  std::filesystem::path bearer_token_file;    // Authorization: Bearer <the file's first line>
+  std::filesystem::path signing_secret_file;  // Standard Webhooks secret, whsec_<base64>
   std::chrono::milliseconds timeout{10000};
   std::chrono::milliseconds retry_base{1000};
   std::chrono::milliseconds retry_cap{300000};
+  std::chrono::milliseconds retry_after_max{3600000};  // a longer Retry-After is cut to this
   int batch_max_events = 100;
   int batch_max_bytes = 1 << 20;
+};
+
+// [outbox]: how much it may hold, and for how long. A lane without a TTL keeps its events
+// until they are delivered, however long that takes.
+struct OutboxConfig {
+  std::int64_t max_bytes = std::int64_t{256} << 20;       // every lane together
+  std::int64_t bulk_max_bytes = std::int64_t{128} << 20;  // the bulk lane's share of it
+  std::optional<std::chrono::milliseconds> business_ttl;
+  std::optional<std::chrono::milliseconds> bulk_ttl;
 };
 
 struct Config {
@@ -100,6 +114,7 @@ struct Config {
   std::vector<ScannerConfig> scanners;
   std::vector<PrinterConfig> printers;
   SyncConfig sync;
+  OutboxConfig outbox;
   PackRules pack;
   struct {
     std::string level = "info";

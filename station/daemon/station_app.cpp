@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "station/common/clock.hpp"
+#include "station/outbox/webhook_transport.hpp"
 #include "station/pack/pack_metrics.hpp"
 
 namespace packbench::station {
@@ -68,7 +69,16 @@ Result<void> StationApp::start() {
   checkpointer_ = std::make_unique<Checkpointer>(*db_);
   orders_ = std::make_unique<OrderBook>(*db_);
   outbox_ = std::make_unique<Outbox>(
-      *db_, "/stations/" + config_.station.site + "/" + config_.station.id);
+      *db_, "/stations/" + config_.station.site + "/" + config_.station.id, config_.outbox);
+  if (auto r = outbox_->restore(); !r) {
+    return Error{"cannot prepare the outbox: " + r.error().message};
+  }
+  if (!outbox_->refusals().empty()) {
+    spdlog::warn(
+        "outbox: {} event(s) were refused before the last stop; the alarm goes out once "
+        "there is room",
+        outbox_->refusals().events);
+  }
 
   if (auto indexed = orders_->index_barcodes(); !indexed) {
     return indexed.error();
@@ -125,9 +135,14 @@ Result<void> StationApp::start() {
   prints_->kick();
 
   if (!config_.sync.url.empty()) {
-    transport_ = std::make_unique<WebhookTransport>(io_.get_executor(), *outbox_, config_.sync);
-    outbox_->set_on_commit([t = transport_.get()] { t->wake(); });
-    transport_->start();
+    auto transport = WebhookTransport::create(io_.get_executor(), config_.sync);
+    if (!transport) {
+      return transport.error();
+    }
+    sender_ = std::make_unique<OutboxSender>(io_.get_executor(), *outbox_, std::move(*transport),
+                                             config_.sync);
+    outbox_->set_on_commit([s = sender_.get()] { s->wake(); });
+    sender_->start();
   } else {
     spdlog::warn("no [sync] url: events stay in the outbox until one is configured");
   }
@@ -167,8 +182,8 @@ void StationApp::stop() {
   if (http_) {
     http_->stop();
   }
-  if (transport_) {
-    transport_->stop();
+  if (sender_) {
+    sender_->stop();
   }
   if (prints_) {
     prints_->stop();
@@ -223,13 +238,9 @@ std::string StationApp::metrics() {
   for (const auto& p : printers_) {
     device(*p, "printer");
   }
-  if (auto d = outbox_->depth()) {
-    out += fmt::format(
-        "# HELP packbench_outbox_events Events waiting for the back office.\n"
-        "# TYPE packbench_outbox_events gauge\npackbench_outbox_events{{station=\"{}\"}} {}\n"
-        "# HELP packbench_outbox_bytes Bytes of events waiting for the back office.\n"
-        "# TYPE packbench_outbox_bytes gauge\npackbench_outbox_bytes{{station=\"{}\"}} {}\n",
-        st, d->events, st, d->bytes);
+  append_outbox_prometheus(out, *outbox_, st);
+  if (sender_) {
+    sender_->append_prometheus(out, st);
   }
   out += fmt::format(
       "# HELP packbench_prints_pending Print jobs not yet delivered to their printer.\n"
@@ -311,32 +322,25 @@ json::object StationApp::health() {
   }
   h["devices"] = std::move(devices);
 
-  json::object outbox;
-  if (auto d = outbox_->depth()) {
-    outbox["depth"] = d->events;
-    outbox["bytes"] = d->bytes;
-    outbox["oldest"] = d->oldest_created_at ? json::value(*d->oldest_created_at) : json::value();
-  } else {
+  json::object outbox = outbox_to_json(*outbox_);
+  if (outbox.contains("error") || outbox_->full()) {
     degraded = true;
-    outbox["error"] = d.error().message;
   }
   h["outbox"] = std::move(outbox);
 
   json::object sync;
-  sync["url"] = config_.sync.url;
-  json::value online;
-  if (transport_) {
-    const auto& st = transport_->status();
-    if (st.online) {
-      online = *st.online;
+  if (sender_) {
+    sync = sender_->to_json();
+    if (sender_->status().stopped) {
+      degraded = true;
     }
-    sync["last_error"] = st.last_error;
-    sync["last_success"] = st.last_success;
-    sync["sent"] = st.sent;
+  } else {
+    sync["state"] = "not_configured";
+    sync["url"] = "";
+    sync["online"] = nullptr;
   }
-  sync["online"] = online;
+  h["online"] = sync["online"];
   h["sync"] = std::move(sync);
-  h["online"] = online;
   h["prints_pending"] = prints_->pending_count();
 
   h["pack"] = pack_->snapshot();

@@ -15,7 +15,7 @@
 #include "station/http/http_server.hpp"
 #include "station/orders/order_book.hpp"
 #include "station/outbox/outbox.hpp"
-#include "station/outbox/webhook_transport.hpp"
+#include "station/outbox/outbox_sender.hpp"
 #include "station/pack/pack_session.hpp"
 #include "station/print/print_queue.hpp"
 #include "station/store/checkpointer.hpp"
@@ -65,7 +65,7 @@ class StationApp {
   std::vector<std::unique_ptr<drivers::Scanner>> scanners_;
   std::unique_ptr<PrintQueue> prints_;
   std::unique_ptr<PackSession> pack_;
-  std::unique_ptr<WebhookTransport> transport_;
+  std::unique_ptr<OutboxSender> sender_;
   std::unique_ptr<HttpServer> http_;
   bool stopped_ = false;
 };

@@ -6,19 +6,127 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <random>
-
-#include "station/common/clock.hpp"
+#include <set>
 
 namespace packbench::station {
 
 namespace json = boost::json;
 
-std::string make_uuid_v7() {
+namespace {
+
+constexpr std::size_t kRefusedSubjectsKept = 20;
+
+// The stored event is a JSON object without its sequence; the sequence goes in last. Spliced
+// rather than parsed and serialised again: draining a backlog reads every row.
+std::string with_sequence(const std::string& event, std::int64_t seq) {
+  if (event.size() < 2 || event.front() != '{' || event.back() != '}') {
+    throw StoreError(0, fmt::format("outbox row {} holds an unreadable event", seq));
+  }
+  std::string out;
+  out.reserve(event.size() + 36);
+  out.append(event, 0, event.size() - 1);
+  if (event.size() > 2) {
+    out += ',';
+  }
+  out += fmt::format("\"sequence\":\"{:020}\"}}", seq);
+  return out;
+}
+
+json::object refusals_to_json(const Refusals& r) {
+  json::object by_type;
+  for (const auto& [k, v] : r.by_type) {
+    by_type[k] = v;
+  }
+  json::object by_lane;
+  for (const auto& [k, v] : r.by_lane) {
+    by_lane[k] = v;
+  }
+  json::array subjects;
+  for (const auto& s : r.subjects) {
+    subjects.push_back(json::value(s));
+  }
+  return json::object{{"reason", r.reason},
+                      {"refused", r.events},
+                      {"scans_not_recorded", r.scans},
+                      {"first_refused_at", r.first_at},
+                      {"last_refused_at", r.last_at},
+                      {"by_type", std::move(by_type)},
+                      {"by_lane", std::move(by_lane)},
+                      {"subjects", std::move(subjects)}};
+}
+
+Refusals refusals_from_json(const json::object& o) {
+  Refusals r;
+  auto text = [&](const char* key) {
+    auto it = o.find(key);
+    return it != o.end() && it->value().is_string() ? std::string(it->value().as_string())
+                                                    : std::string();
+  };
+  r.reason = text("reason");
+  r.first_at = text("first_refused_at");
+  r.last_at = text("last_refused_at");
+  if (auto it = o.find("refused"); it != o.end() && it->value().is_int64()) {
+    r.events = it->value().as_int64();
+  }
+  if (auto it = o.find("scans_not_recorded"); it != o.end() && it->value().is_int64()) {
+    r.scans = it->value().as_int64();
+  }
+  for (const char* key : {"by_type", "by_lane"}) {
+    auto it = o.find(key);
+    if (it == o.end() || !it->value().is_object()) {
+      continue;
+    }
+    auto& dst = std::string_view(key) == "by_type" ? r.by_type : r.by_lane;
+    for (const auto& [k, v] : it->value().as_object()) {
+      if (v.is_int64()) {
+        dst[std::string(k)] = v.as_int64();
+      }
+    }
+  }
+  if (auto it = o.find("subjects"); it != o.end() && it->value().is_array()) {
+    for (const auto& s : it->value().as_array()) {
+      if (s.is_string()) {
+        r.subjects.emplace_back(s.as_string());
+      }
+    }
+  }
+  return r;
+}
+
+PendingEvent read_pending(Statement& sel, Lane lane) {
+  PendingEvent e;
+  e.seq = sel.column_int(0);
+  e.id = sel.column_text(1);
+  e.type = sel.column_text(2);
+  e.subject = sel.column_text(3);
+  e.json = with_sequence(sel.column_text(4), e.seq);
+  e.created_mono_ns = sel.column_int(5);
+  e.attempts = sel.column_int(6);
+  e.lane = lane;
+  return e;
+}
+
+}  // namespace
+
+std::string_view to_string(Lane lane) {
+  return lane == Lane::bulk ? "bulk" : "business";
+}
+
+std::optional<Lane> parse_lane(std::string_view text) {
+  if (text == "business") {
+    return Lane::business;
+  }
+  if (text == "bulk") {
+    return Lane::bulk;
+  }
+  return std::nullopt;
+}
+
+std::string make_uuid_v7(std::chrono::system_clock::time_point now) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
-  const auto ms =
-      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                     std::chrono::system_clock::now().time_since_epoch())
-                                     .count());
+  // A wall clock set before 1970 must not wrap into the far future.
+  const auto ms = static_cast<std::uint64_t>(std::max<std::int64_t>(
+      0, std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count()));
   std::array<std::uint8_t, 16> b{};
   for (int i = 0; i < 6; ++i) {
     b[i] = static_cast<std::uint8_t>(ms >> (40 - 8 * i));
@@ -38,9 +146,141 @@ std::string make_uuid_v7() {
       b[15]);
 }
 
+Outbox::Outbox(Database& db, std::string source, OutboxConfig config, const WallClock& clock)
+    : db_(db), source_(std::move(source)), config_(std::move(config)), clock_(clock) {}
+
+std::optional<std::chrono::milliseconds> Outbox::ttl(Lane lane) const {
+  return lane == Lane::bulk ? config_.bulk_ttl : config_.business_ttl;
+}
+
+Result<void> Outbox::restore(const std::string& boot_id, std::int64_t now_mono_ns) {
+  boot_id_ = boot_id;
+  auto loaded = db_.write([&] {
+    std::optional<std::string> clock_text;
+    std::optional<std::string> refusals_text;
+    auto kv = db_.statement(
+        "SELECT key, value FROM station_state WHERE key IN ('outbox_clock', 'outbox_refusals')");
+    while (kv.step()) {
+      (kv.column_text(0) == "outbox_clock" ? clock_text : refusals_text) = kv.column_text(1);
+    }
+    std::string last_boot;
+    std::int64_t alive_ns = 0;
+    if (clock_text) {
+      boost::system::error_code ec;
+      auto v = json::parse(*clock_text, ec);
+      if (!ec && v.is_object()) {
+        if (auto* b = v.as_object().if_contains("boot"); b && b->is_string()) {
+          last_boot = std::string(b->as_string());
+        }
+        if (auto* a = v.as_object().if_contains("alive_ns"); a && a->is_int64()) {
+          alive_ns = a->as_int64();
+        }
+      }
+    }
+    if (!clock_text) {
+      // Rows from before ages were kept (or a store never started): they start their age now.
+      db_.statement("UPDATE outbox SET created_mono_ns = ?1 WHERE created_mono_ns = 0")
+          .bind_all(now_mono_ns)
+          .run();
+    } else if (last_boot != boot_id) {
+      // The machine rebooted: its monotonic clock started again from zero. Every event keeps
+      // the age it had when the station was last seen up.
+      auto newest = db_.statement("SELECT coalesce(max(created_mono_ns), 0) FROM outbox");
+      newest.step();
+      const std::int64_t last_seen = std::max(alive_ns, newest.column_int(0));
+      const std::int64_t shift = now_mono_ns - last_seen;
+      db_.statement("UPDATE outbox SET created_mono_ns = created_mono_ns + ?1")
+          .bind_all(shift)
+          .run();
+      db_.statement("UPDATE outbox_dead SET created_mono_ns = created_mono_ns + ?1")
+          .bind_all(shift)
+          .run();
+    }
+    db_.statement("INSERT OR REPLACE INTO station_state (key, value) VALUES ('outbox_clock', ?1)")
+        .bind_all(json::serialize(json::object{{"boot", boot_id}, {"alive_ns", now_mono_ns}}))
+        .run();
+    return refusals_text;
+  });
+  if (!loaded) {
+    return loaded.error();
+  }
+  if (*loaded) {
+    boost::system::error_code ec;
+    auto v = json::parse(**loaded, ec);
+    if (!ec && v.is_object()) {
+      Refusals stored = refusals_from_json(v.as_object());
+      if (refusals_.empty()) {
+        refusals_ = std::move(stored);
+      }
+      full_ = !refusals_.empty();
+    }
+  }
+  return {};
+}
+
+void Outbox::note_refusal_time(const std::string& subject, const std::string& reason) {
+  const std::string at = clock_.now_utc();
+  if (refusals_.empty()) {
+    refusals_.first_at = at;
+    refusals_.reason = reason;
+  } else if (refusals_.reason.find(reason) == std::string::npos) {
+    refusals_.reason = "cap,disk_full";
+  }
+  refusals_.last_at = at;
+  if (!subject.empty() && refusals_.subjects.size() < kRefusedSubjectsKept &&
+      std::find(refusals_.subjects.begin(), refusals_.subjects.end(), subject) ==
+          refusals_.subjects.end()) {
+    refusals_.subjects.push_back(subject);
+  }
+}
+
+void Outbox::count_refusal(const std::string& type, const std::string& subject, Lane lane,
+                           const std::string& reason) {
+  note_refusal_time(subject, reason);
+  ++refusals_.events;
+  ++refusals_.by_type[type];
+  ++refusals_.by_lane[std::string(to_string(lane))];
+  ++refused_total_[{lane, reason}];
+  if (lane == Lane::business) {
+    full_ = true;
+  }
+}
+
+void Outbox::note_unrecorded(const std::string& subject, const std::string& reason) {
+  note_refusal_time(subject, reason);
+  ++refusals_.scans;
+  full_ = true;
+}
+
+std::int64_t Outbox::refused_total(Lane lane, const std::string& reason) const {
+  auto it = refused_total_.find({lane, reason});
+  return it == refused_total_.end() ? 0 : it->second;
+}
+
+void Outbox::note_refused(const std::vector<std::pair<std::string, std::string>>& type_and_subject,
+                          Lane lane, const std::string& reason) {
+  for (const auto& [type, subject] : type_and_subject) {
+    count_refusal(type, subject, lane, reason);
+  }
+}
+
+void Outbox::save_refusals() {
+  if (refusals_.empty()) {
+    return;
+  }
+  // Best effort: when the store is full this fails too, and the count lives on in memory.
+  (void)db_.write([&] {
+    db_.statement(
+           "INSERT OR REPLACE INTO station_state (key, value) VALUES ('outbox_refusals', ?1)")
+        .bind_all(json::serialize(refusals_to_json(refusals_)))
+        .run();
+  });
+}
+
 std::string Outbox::enqueue(const EventSpec& spec) {
-  const std::string id = make_uuid_v7();
-  const std::string time = now_utc();
+  const auto now = clock_.now();
+  const std::string id = make_uuid_v7(now);
+  const std::string time = format_utc(now);
   json::object ev;
   ev["specversion"] = "1.0";
   ev["id"] = id;
@@ -52,10 +292,43 @@ std::string Outbox::enqueue(const EventSpec& spec) {
   }
   ev["datacontenttype"] = "application/json";
   ev["data"] = spec.data;
+  const std::string text = json::serialize(ev);
+  const auto size = static_cast<std::int64_t>(text.size());
+
+  if (usage_.transaction != db_.transaction_serial() || usage_.transaction == 0) {
+    usage_ = {db_.transaction_serial(), 0, 0};
+    auto usage = db_.statement("SELECT lane, bytes FROM outbox_usage WHERE lane != 'dead'");
+    while (usage.step()) {
+      const std::int64_t bytes = usage.column_int(1);
+      usage_.total += bytes;
+      if (usage.column_text(0) == "bulk") {
+        usage_.bulk += bytes;
+      }
+    }
+  }
+  const std::int64_t total = usage_.total;
+  const std::int64_t bulk = usage_.bulk;
+  const bool over_total = total + size > config_.max_bytes;
+  const bool over_bulk = spec.lane == Lane::bulk && bulk + size > config_.bulk_max_bytes;
+  if (over_total || over_bulk) {
+    count_refusal(spec.type, spec.subject, spec.lane, "cap");
+    ++refusals_raised_;
+    throw OutboxFull(fmt::format(
+        "the outbox is full: {} bytes of events wait for the back office (limit {}{}); a {} "
+        "event of {} bytes was refused",
+        over_total ? total : bulk, over_total ? config_.max_bytes : config_.bulk_max_bytes,
+        over_total ? "" : " for the bulk lane", spec.type, size));
+  }
   db_.statement(
-         "INSERT INTO outbox (id, type, subject, event, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")
-      .bind_all(id, spec.type, spec.subject, json::serialize(ev), time)
+         "INSERT INTO outbox (id, type, subject, event, created_at, lane, bytes, created_mono_ns) "
+         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+      .bind_all(id, spec.type, spec.subject, text, time, to_string(spec.lane), size,
+                monotonic_now_ns())
       .run();
+  usage_.total += size;
+  if (spec.lane == Lane::bulk) {
+    usage_.bulk += size;
+  }
   return id;
 }
 
@@ -64,20 +337,62 @@ Result<std::vector<PendingEvent>> Outbox::next_batch(std::size_t max_events,
   return db_.read([&] {
     std::vector<PendingEvent> out;
     std::size_t bytes = 0;
-    auto sel = db_.statement("SELECT seq, id, event FROM outbox ORDER BY seq LIMIT ?1");
-    sel.bind_all(static_cast<std::int64_t>(max_events));
-    while (sel.step()) {
-      PendingEvent e;
-      e.seq = sel.column_int(0);
-      e.id = sel.column_text(1);
-      boost::system::error_code ec;
-      auto value = json::parse(sel.column_text(2), ec);
-      if (ec || !value.is_object()) {
-        throw StoreError(0, fmt::format("outbox row {} holds an unreadable event", e.seq));
+    auto room_for = [&](const PendingEvent& e) {
+      return out.empty() || (out.size() < max_events && bytes + e.json.size() <= max_bytes);
+    };
+    auto bulk_count = db_.statement("SELECT events FROM outbox_usage WHERE lane = 'bulk'");
+    const bool bulk_waiting = bulk_count.step() && bulk_count.column_int(0) > 0;
+
+    // Subjects with an event held back, and the sequence of the first one held: nothing later
+    // of that subject may go before it.
+    std::map<std::string, std::int64_t> held;
+    bool cut = false;
+    auto business = db_.statement(
+        "SELECT seq, id, type, subject, event, created_mono_ns, attempts FROM outbox "
+        "WHERE lane = 'business' ORDER BY seq");
+    while (business.step()) {
+      if (out.size() >= max_events) {
+        cut = true;
+        break;
       }
-      value.as_object()["sequence"] = fmt::format("{:020}", e.seq);
-      e.json = json::serialize(value);
-      if (!out.empty() && bytes + e.json.size() > max_bytes) {
+      const std::string subject = business.column_text(3);
+      if (bulk_waiting && !subject.empty()) {
+        const std::int64_t seq = business.column_int(0);
+        if (held.count(subject)) {
+          continue;
+        }
+        auto earlier = db_.statement(
+            "SELECT 1 FROM outbox WHERE subject = ?1 AND lane = 'bulk' AND seq < ?2 LIMIT 1");
+        if (earlier.bind_all(subject, seq).step()) {
+          held.emplace(subject, seq);
+          continue;
+        }
+      }
+      PendingEvent e = read_pending(business, Lane::business);
+      if (!room_for(e)) {
+        cut = true;
+        break;
+      }
+      bytes += e.json.size();
+      out.push_back(std::move(e));
+    }
+    if (cut || !bulk_waiting) {
+      return out;
+    }
+    auto bulk = db_.statement(
+        "SELECT seq, id, type, subject, event, created_mono_ns, attempts FROM outbox "
+        "WHERE lane = 'bulk' ORDER BY seq");
+    while (bulk.step() && out.size() < max_events) {
+      const std::string subject = bulk.column_text(3);
+      const std::int64_t seq = bulk.column_int(0);
+      if (!subject.empty()) {
+        auto h = held.find(subject);
+        if (h != held.end() && h->second < seq) {
+          continue;
+        }
+      }
+      PendingEvent e = read_pending(bulk, Lane::bulk);
+      if (!room_for(e)) {
         break;
       }
       bytes += e.json.size();
@@ -106,17 +421,229 @@ Result<void> Outbox::record_failure(const std::vector<PendingEvent>& events,
   });
 }
 
+namespace {
+
+void move_to_dead(Database& db, std::int64_t seq, const std::string& reason,
+                  const std::string& error, const std::string& at, bool attempted) {
+  db.statement(
+        "INSERT INTO outbox_dead (seq, id, lane, type, subject, event, bytes, created_at, "
+        "created_mono_ns, attempts, last_error, reason, dead_at) "
+        "SELECT seq, id, lane, type, subject, event, bytes, created_at, created_mono_ns, "
+        "attempts + ?2, ?3, ?4, ?5 FROM outbox WHERE seq = ?1")
+      .bind_all(seq, attempted ? 1 : 0, error, reason, at)
+      .run();
+  db.statement("DELETE FROM outbox WHERE seq = ?1").bind_all(seq).run();
+}
+
+}  // namespace
+
+Result<void> Outbox::dead_letter(const std::vector<PendingEvent>& events, const std::string& reason,
+                                 const std::string& error) {
+  const std::string at = clock_.now_utc();
+  return db_.write([&] {
+    for (const auto& e : events) {
+      move_to_dead(db_, e.seq, reason, error, at, true);
+    }
+  });
+}
+
+Result<std::map<Lane, std::int64_t>> Outbox::expire(std::int64_t now_mono_ns) {
+  std::map<Lane, std::int64_t> counts;
+  if (!config_.business_ttl && !config_.bulk_ttl) {
+    return counts;
+  }
+  const std::string at = clock_.now_utc();
+  return db_.write([&] {
+    for (Lane lane : {Lane::business, Lane::bulk}) {
+      const auto limit = ttl(lane);
+      if (!limit) {
+        continue;
+      }
+      const std::int64_t cutoff =
+          now_mono_ns - std::chrono::duration_cast<std::chrono::nanoseconds>(*limit).count();
+      // Ages grow with the sequence (a reboot shifts them all alike), so the scan stops at the
+      // first event young enough.
+      std::vector<std::int64_t> old;
+      auto sel =
+          db_.statement("SELECT seq, created_mono_ns FROM outbox WHERE lane = ?1 ORDER BY seq");
+      sel.bind_all(to_string(lane));
+      while (sel.step() && sel.column_int(1) <= cutoff) {
+        old.push_back(sel.column_int(0));
+      }
+      const std::string why =
+          fmt::format("older than the {} lane's TTL of {} s", to_string(lane),
+                      std::chrono::duration_cast<std::chrono::seconds>(*limit).count());
+      for (auto seq : old) {
+        move_to_dead(db_, seq, "expired", why, at, false);
+      }
+      if (!old.empty()) {
+        counts[lane] = static_cast<std::int64_t>(old.size());
+      }
+    }
+    return counts;
+  });
+}
+
+Result<bool> Outbox::raise_alarm_if_due() {
+  if (refusals_.empty()) {
+    return false;
+  }
+  const auto now = clock_.now();
+  json::object data = refusals_to_json(refusals_);
+  data["max_bytes"] = config_.max_bytes;
+  const std::string id = make_uuid_v7(now);
+  json::object ev{{"specversion", "1.0"},    {"id", id},
+                  {"source", source_},       {"type", kOutboxRefusedType},
+                  {"time", format_utc(now)}, {"datacontenttype", "application/json"},
+                  {"data", std::move(data)}};
+  const std::string text = json::serialize(ev);
+  const auto size = static_cast<std::int64_t>(text.size());
+  const bool cap = refusals_.reason.find("cap") != std::string::npos;
+  auto raised = db_.write([&] {
+    auto usage =
+        db_.statement("SELECT coalesce(sum(bytes), 0) FROM outbox_usage WHERE lane != 'dead'");
+    usage.step();
+    const std::int64_t total = usage.column_int(0);
+    // After a full outbox, "room again" means a tenth of it free: the alarm is not worth
+    // sending for every event that squeezes in and out at the edge.
+    const std::int64_t room = cap ? config_.max_bytes - config_.max_bytes / 10 : config_.max_bytes;
+    if (total + size > room) {
+      return false;
+    }
+    db_.statement(
+           "INSERT INTO outbox (id, type, subject, event, created_at, lane, bytes, "
+           "created_mono_ns) VALUES (?1, ?2, '', ?3, ?4, 'business', ?5, ?6)")
+        .bind_all(id, kOutboxRefusedType, text, format_utc(now), size, monotonic_now_ns())
+        .run();
+    db_.statement("DELETE FROM station_state WHERE key = 'outbox_refusals'").run();
+    return true;
+  });
+  if (!raised) {
+    return raised.error();
+  }
+  if (*raised) {
+    refusals_ = {};
+    full_ = false;
+  }
+  return *raised;
+}
+
+Result<void> Outbox::mark_alive(std::int64_t now_mono_ns) {
+  return db_.write([&] {
+    db_.statement("INSERT OR REPLACE INTO station_state (key, value) VALUES ('outbox_clock', ?1)")
+        .bind_all(json::serialize(json::object{
+            {"boot", boot_id_.empty() ? current_boot_id() : boot_id_}, {"alive_ns", now_mono_ns}}))
+        .run();
+  });
+}
+
 Result<OutboxDepth> Outbox::depth() {
   return db_.read([&] {
     OutboxDepth d;
-    auto sel = db_.statement(
-        "SELECT count(*), coalesce(sum(length(event)), 0), min(created_at) FROM outbox");
-    if (sel.step()) {
-      d.events = sel.column_int(0);
-      d.bytes = sel.column_int(1);
-      d.oldest_created_at = sel.column_optional_text(2);
+    auto usage = db_.statement("SELECT lane, events, bytes FROM outbox_usage");
+    while (usage.step()) {
+      const std::string lane = usage.column_text(0);
+      LaneUsage u{usage.column_int(1), usage.column_int(2)};
+      if (lane == "dead") {
+        d.dead = u;
+        continue;
+      }
+      (lane == "bulk" ? d.bulk : d.business) = u;
+      d.events += u.events;
+      d.bytes += u.bytes;
+    }
+    auto oldest =
+        db_.statement("SELECT created_at, created_mono_ns FROM outbox ORDER BY seq LIMIT 1");
+    if (oldest.step()) {
+      d.oldest_created_at = oldest.column_text(0);
+      d.oldest_mono_ns = oldest.column_int(1);
     }
     return d;
+  });
+}
+
+namespace {
+
+OutboxRow read_row(Statement& sel, bool dead) {
+  OutboxRow r;
+  r.seq = sel.column_int(0);
+  r.id = sel.column_text(1);
+  r.lane = parse_lane(sel.column_text(2)).value_or(Lane::business);
+  r.type = sel.column_text(3);
+  r.subject = sel.column_text(4);
+  r.bytes = sel.column_int(5);
+  r.created_at = sel.column_text(6);
+  r.attempts = sel.column_int(7);
+  r.last_error = sel.column_text(8);
+  if (dead) {
+    r.reason = sel.column_text(9);
+    r.dead_at = sel.column_text(10);
+  }
+  return r;
+}
+
+}  // namespace
+
+Result<std::vector<OutboxRow>> Outbox::list(std::size_t limit) {
+  return db_.read([&] {
+    std::vector<OutboxRow> rows;
+    auto sel = db_.statement(
+        "SELECT seq, id, lane, type, subject, bytes, created_at, attempts, last_error "
+        "FROM outbox ORDER BY seq LIMIT ?1");
+    sel.bind_all(static_cast<std::int64_t>(limit));
+    while (sel.step()) {
+      rows.push_back(read_row(sel, false));
+    }
+    return rows;
+  });
+}
+
+Result<std::vector<OutboxRow>> Outbox::dead_letters(std::size_t limit) {
+  return db_.read([&] {
+    std::vector<OutboxRow> rows;
+    auto sel = db_.statement(
+        "SELECT seq, id, lane, type, subject, bytes, created_at, attempts, last_error, reason, "
+        "dead_at FROM outbox_dead ORDER BY seq LIMIT ?1");
+    sel.bind_all(static_cast<std::int64_t>(limit));
+    while (sel.step()) {
+      rows.push_back(read_row(sel, true));
+    }
+    return rows;
+  });
+}
+
+Result<std::int64_t> Outbox::retry_dead(const std::vector<std::string>& ids,
+                                        std::vector<std::string>* unknown) {
+  const std::int64_t now = monotonic_now_ns();
+  return db_.write([&] {
+    std::vector<std::string> targets = ids;
+    if (targets.empty()) {
+      auto all = db_.statement("SELECT id FROM outbox_dead ORDER BY seq");
+      while (all.step()) {
+        targets.push_back(all.column_text(0));
+      }
+    }
+    std::int64_t moved = 0;
+    for (const auto& id : targets) {
+      // Same id, same sequence: to the back office it is the same event, not a new one. Its
+      // age starts again, or a lane's TTL would send it straight back.
+      db_.statement(
+             "INSERT INTO outbox (seq, id, type, subject, event, created_at, attempts, "
+             "last_error, lane, bytes, created_mono_ns) "
+             "SELECT seq, id, type, subject, event, created_at, 0, last_error, lane, bytes, ?2 "
+             "FROM outbox_dead WHERE id = ?1")
+          .bind_all(id, now)
+          .run();
+      if (db_.changes() == 0) {
+        if (unknown) {
+          unknown->push_back(id);
+        }
+        continue;
+      }
+      db_.statement("DELETE FROM outbox_dead WHERE id = ?1").bind_all(id).run();
+      ++moved;
+    }
+    return moved;
   });
 }
 

@@ -2,53 +2,170 @@
 // report, and kept until a peer acknowledges them. Events are CloudEvents 1.0 (JSON format):
 // id is a UUIDv7, source is /stations/{site}/{station}, and the `sequence` extension carries the
 // row's never-reused sequence number, zero-padded so that it orders as text.
+//
+// Two lanes: business events (what was packed, cancelled, reopened) go before bulk ones (such
+// as photos), and events of one subject (an order) leave in the order they were written,
+// whatever their lane. The outbox holds at most [outbox] max_bytes (bulk at most
+// bulk_max_bytes): an event that does not fit is refused — the transaction that wanted it rolls
+// back and its caller tells the packer — and an alarm event goes out once there is room again.
+// A lane with a TTL moves events older than it to the dead letters; ages are taken on the
+// monotonic clock, never on the wall clock.
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <chrono>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "station/common/clock.hpp"
+#include "station/config/config.hpp"
 #include "station/store/store.hpp"
 
 namespace packbench::station {
+
+enum class Lane { business, bulk };
+std::string_view to_string(Lane lane);
+std::optional<Lane> parse_lane(std::string_view text);
 
 struct EventSpec {
   std::string type;  // "com.packbench.order.packed.v1"
   std::string subject;
   boost::json::object data;
+  Lane lane = Lane::business;
 };
+
+// What the station tells the back office when it had to refuse events, once it can.
+inline constexpr const char* kOutboxRefusedType = "com.packbench.outbox.refused.v1";
 
 struct PendingEvent {
   std::int64_t seq = 0;
   std::string id;
+  Lane lane = Lane::business;
+  std::string type;
+  std::string subject;
   std::string json;  // the complete CloudEvent, sequence included
+  std::int64_t created_mono_ns = 0;
+  std::int64_t attempts = 0;
+};
+
+struct LaneUsage {
+  std::int64_t events = 0;
+  std::int64_t bytes = 0;
 };
 
 struct OutboxDepth {
-  std::int64_t events = 0;
+  std::int64_t events = 0;  // waiting, every lane
   std::int64_t bytes = 0;
-  std::optional<std::string> oldest_created_at;
+  LaneUsage business;
+  LaneUsage bulk;
+  LaneUsage dead;
+  std::optional<std::string> oldest_created_at;  // wall clock, as written
+  std::optional<std::int64_t> oldest_mono_ns;    // monotonic: for its age
+};
+
+// One row for `stationctl outbox ls` and `dead`.
+struct OutboxRow {
+  std::int64_t seq = 0;
+  std::string id;
+  Lane lane = Lane::business;
+  std::string type;
+  std::string subject;
+  std::int64_t bytes = 0;
+  std::string created_at;
+  std::int64_t attempts = 0;
+  std::string last_error;
+  std::string reason;   // dead letters only
+  std::string dead_at;  // dead letters only
+};
+
+// Events refused since the last alarm went out.
+struct Refusals {
+  std::int64_t events = 0;
+  std::int64_t scans = 0;  // scans the full store could not record at all (no event known)
+  std::string reason;      // "cap" (the outbox was full) or "disk_full" (the store was)
+  std::string first_at;
+  std::string last_at;
+  std::map<std::string, std::int64_t> by_type;
+  std::map<std::string, std::int64_t> by_lane;
+  std::vector<std::string> subjects;  // the first few, to find the orders concerned
+  bool empty() const { return events == 0 && scans == 0; }
+};
+
+// Thrown by enqueue() when an event does not fit. A StoreError, so the transaction rolls back.
+class OutboxFull : public StoreError {
+ public:
+  explicit OutboxFull(const std::string& what) : StoreError(SQLITE_FULL, what) {}
 };
 
 // A random UUID version 7 (RFC 9562): 48 bits of Unix milliseconds, then random bits.
-std::string make_uuid_v7();
+std::string make_uuid_v7(std::chrono::system_clock::time_point now);
+inline std::string make_uuid_v7() {
+  return make_uuid_v7(std::chrono::system_clock::now());
+}
 
 class Outbox {
  public:
-  Outbox(Database& db, std::string source) : db_(db), source_(std::move(source)) {}
+  Outbox(Database& db, std::string source, OutboxConfig config = {},
+         const WallClock& clock = system_wall_clock());
 
   const std::string& source() const { return source_; }
+  const OutboxConfig& config() const { return config_; }
 
-  // Inside a write transaction. Returns the event id.
+  // Once at start, before anything is enqueued: ages of events written in an earlier boot of
+  // the machine are carried over to this boot's monotonic clock (time the station was off does
+  // not count), and refusals not yet reported are loaded.
+  Result<void> restore(const std::string& boot_id = current_boot_id(),
+                       std::int64_t now_mono_ns = monotonic_now_ns());
+
+  // Inside a write transaction. Returns the event id. Throws OutboxFull when the event does
+  // not fit; the refusal is counted for the alarm.
   std::string enqueue(const EventSpec& spec);
 
-  // Oldest first, at most `max_events` and about `max_bytes` (always at least one event).
+  // Events a transaction wanted but could not write because the store itself was full.
+  void note_refused(const std::vector<std::pair<std::string, std::string>>& type_and_subject,
+                    Lane lane, const std::string& reason);
+  // A scan the full store could not record before it got as far as its events.
+  void note_unrecorded(const std::string& subject, const std::string& reason);
+  // Keeps the refusals counted so far in the store (best effort), so that a restart still
+  // reports them.
+  void save_refusals();
+  const Refusals& refusals() const { return refusals_; }
+  // How many refusals enqueue() has raised in this process: a caller compares before and after
+  // a failed transaction to tell "the outbox was full" from other failures.
+  std::int64_t refusals_raised() const { return refusals_raised_; }
+  std::int64_t refused_total(Lane lane, const std::string& reason) const;
+  // Whether a business event would be refused now (the packer is told before it happens).
+  bool full() const { return full_; }
+
+  // The next events to send, at most `max_events` and about `max_bytes` (always at least one):
+  // business before bulk, oldest first, and never an event before an earlier one of its
+  // subject.
   Result<std::vector<PendingEvent>> next_batch(std::size_t max_events, std::size_t max_bytes);
   Result<void> acknowledge(const std::vector<PendingEvent>& events);
   Result<void> record_failure(const std::vector<PendingEvent>& events, const std::string& error);
+  // Moves events to the dead letters with the reason and the last error.
+  Result<void> dead_letter(const std::vector<PendingEvent>& events, const std::string& reason,
+                           const std::string& error);
+  // Moves the events of lanes with a TTL that are older than it to the dead letters (reason
+  // "expired"). Returns how many, by lane.
+  Result<std::map<Lane, std::int64_t>> expire(std::int64_t now_mono_ns = monotonic_now_ns());
+  // When events were refused and there is room again: writes the alarm event. Returns whether
+  // it did.
+  Result<bool> raise_alarm_if_due();
+  // Records that the station was up at `now_mono_ns`, so that a reboot knows how long the
+  // events had waited.
+  Result<void> mark_alive(std::int64_t now_mono_ns = monotonic_now_ns());
+
   Result<OutboxDepth> depth();
+  Result<std::vector<OutboxRow>> list(std::size_t limit);
+  Result<std::vector<OutboxRow>> dead_letters(std::size_t limit);
+  // Puts dead letters back in the outbox (all of them when `ids` is empty), with their id and
+  // sequence. Returns how many; ids that are not dead letters are listed in `unknown`.
+  Result<std::int64_t> retry_dead(const std::vector<std::string>& ids,
+                                  std::vector<std::string>* unknown = nullptr);
 
   // Called after a transaction that enqueued events has committed, to wake the transports.
   void set_on_commit(std::function<void()> fn) { on_commit_ = std::move(fn); }
@@ -59,9 +176,28 @@ class Outbox {
   }
 
  private:
+  void count_refusal(const std::string& type, const std::string& subject, Lane lane,
+                     const std::string& reason);
+  void note_refusal_time(const std::string& subject, const std::string& reason);
+  std::optional<std::chrono::milliseconds> ttl(Lane lane) const;
+
   Database& db_;
   std::string source_;
+  OutboxConfig config_;
+  const WallClock& clock_;
   std::function<void()> on_commit_;
+  Refusals refusals_;
+  std::int64_t refusals_raised_ = 0;
+  std::map<std::pair<Lane, std::string>, std::int64_t> refused_total_;
+  bool full_ = false;
+  std::string boot_id_;  // set by restore()
+  // The usage as of this transaction (by Database::transaction_serial), plus what it added:
+  // read once per transaction, not once per event.
+  struct UsageCache {
+    std::uint64_t transaction = 0;
+    std::int64_t total = 0;
+    std::int64_t bulk = 0;
+  } usage_;
 };
 
 }  // namespace packbench::station

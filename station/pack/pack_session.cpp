@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <openssl/sha.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <boost/json/parse.hpp>
@@ -57,6 +58,8 @@ std::string_view to_string(Verdict v) {
     PACKBENCH_VERDICT(login_required)
     PACKBENCH_VERDICT(rejected_scan)
     PACKBENCH_VERDICT(not_recorded)
+    PACKBENCH_VERDICT(outbox_full)
+    PACKBENCH_VERDICT(storage_full)
 #undef PACKBENCH_VERDICT
   }
   return "unknown";
@@ -404,20 +407,81 @@ void PackSession::emit(const std::string& type, const std::string& subject, json
   data["station"] = identity_.station_id;
   data["site"] = identity_.site;
   data["packer"] = deciding_->packer.empty() ? json::value() : json::value(deciding_->packer);
+  emitted_.emplace_back(type, subject);
   outbox_.enqueue({type, subject, std::move(data)});
   queued_events_ = true;
 }
 
 // --- the decision -----------------------------------------------------------------------------
 
+// The scan's own rows: the scan with its verdict, the running totals, the audit row.
+void PackSession::record_scan(const drivers::Scan& scan, const ScanOutcome& out, const Row& row,
+                              const std::optional<std::int64_t>& session,
+                              const std::string& packer) {
+  db_.statement(
+         "INSERT INTO scans (session_id, scanner, data, verdict, accepted, line_no, at, mono_ns, "
+         "order_id, box, qty, serial, lot, expiry, symbology, packer, message) "
+         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)")
+      .bind(1, session)
+      .bind(2, scan.scanner)
+      .bind(3, out.scan)
+      .bind(4, to_string(out.verdict))
+      .bind(5, out.accepted() ? 1 : 0)
+      .bind(6, row.line)
+      .bind(7, now_)
+      .bind(8, mono_ns_)
+      .bind(9, out.order_id.empty() ? std::optional<std::string>()
+                                    : std::optional<std::string>(out.order_id))
+      .bind(10, row.box > 0 ? std::optional<int>(row.box) : std::nullopt)
+      .bind(11, row.qty)
+      .bind(12, row.serial.empty() ? std::optional<std::string>() : row.serial)
+      .bind(13, row.lot.empty() ? std::optional<std::string>() : row.lot)
+      .bind(14, row.expiry.empty() ? std::optional<std::string>() : row.expiry)
+      .bind(15, scan.symbology)
+      .bind(16, packer.empty() ? std::optional<std::string>() : packer)
+      .bind(17, out.message)
+      .run();
+  const bool pack_done =
+      out.verdict == Verdict::order_complete || out.verdict == Verdict::order_closed_short;
+  db_.statement(
+         "INSERT INTO scan_counts (packer, scans, rejected, items, undone, packs) "
+         "VALUES (?1, 1, ?2, ?3, ?4, ?5) ON CONFLICT (packer) DO UPDATE SET scans = scans + 1, "
+         "rejected = rejected + ?2, items = items + ?3, undone = undone + ?4, "
+         "packs = packs + ?5")
+      .bind_all(packer, out.accepted() ? 0 : 1, row.qty, undone_qty_, pack_done ? 1 : 0)
+      .run();
+  json::object scan_detail{
+      {"scanner", scan.scanner}, {"data", out.scan}, {"symbology", scan.symbology}};
+  if (!scan.rejected.empty()) {
+    scan_detail["rejected"] = scan.rejected;
+  }
+  // One audit row holds the scan and its verdict: both, in order, with the time of the scan.
+  json::object verdict = out.to_json();
+  verdict.erase("scan");
+  verdict.erase("symbology");
+  scan_detail["verdict"] = std::move(verdict);
+  audit("scan", out.order_id, std::move(scan_detail));
+}
+
+// A scan whose decision could not be committed: the packer hears why, nothing changed.
+ScanOutcome PackSession::refuse(const drivers::Scan& scan, Verdict verdict, std::string message) {
+  ScanOutcome out = outcome(verdict, state_, std::move(message));
+  out.scan = looks_like_pin(scan.data) ? rules_.pin_prefix + "****" : scan.data;
+  out.symbology = scan.symbology;
+  out.received_mono = scan.received_mono;
+  return out;
+}
+
 Result<ScanOutcome> PackSession::handle(const drivers::Scan& scan) {
   queued_prints_ = false;
   queued_events_ = false;
+  emitted_.clear();
   undone_qty_ = 0;
   now_ = format_utc(scan.received_at);
   mono_ns_ = monotonic_ns(scan.received_mono);
   State next = state_;
   deciding_ = &next;
+  const std::int64_t refusals_before = outbox_.refusals_raised();
   auto decided = db_.write([&] {
     Row row;
     const std::optional<std::int64_t> before =
@@ -429,60 +493,57 @@ Result<ScanOutcome> PackSession::handle(const drivers::Scan& scan) {
     out.received_mono = scan.received_mono;
     const std::optional<std::int64_t> session =
         next.open ? std::optional<std::int64_t>(next.open->session_id) : before;
-    db_.statement(
-           "INSERT INTO scans (session_id, scanner, data, verdict, accepted, line_no, at, mono_ns, "
-           "order_id, box, qty, serial, lot, expiry, symbology, packer, message) "
-           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)")
-        .bind(1, session)
-        .bind(2, scan.scanner)
-        .bind(3, out.scan)
-        .bind(4, to_string(out.verdict))
-        .bind(5, out.accepted() ? 1 : 0)
-        .bind(6, row.line)
-        .bind(7, now_)
-        .bind(8, mono_ns_)
-        .bind(9, out.order_id.empty() ? std::optional<std::string>()
-                                      : std::optional<std::string>(out.order_id))
-        .bind(10, row.box > 0 ? std::optional<int>(row.box) : std::nullopt)
-        .bind(11, row.qty)
-        .bind(12, row.serial.empty() ? std::optional<std::string>() : row.serial)
-        .bind(13, row.lot.empty() ? std::optional<std::string>() : row.lot)
-        .bind(14, row.expiry.empty() ? std::optional<std::string>() : row.expiry)
-        .bind(15, scan.symbology)
-        .bind(16, next.packer.empty() ? std::optional<std::string>() : next.packer)
-        .bind(17, out.message)
-        .run();
-    const bool pack_done =
-        out.verdict == Verdict::order_complete || out.verdict == Verdict::order_closed_short;
-    db_.statement(
-           "INSERT INTO scan_counts (packer, scans, rejected, items, undone, packs) "
-           "VALUES (?1, 1, ?2, ?3, ?4, ?5) ON CONFLICT (packer) DO UPDATE SET scans = scans + 1, "
-           "rejected = rejected + ?2, items = items + ?3, undone = undone + ?4, "
-           "packs = packs + ?5")
-        .bind_all(next.packer, out.accepted() ? 0 : 1, row.qty, undone_qty_, pack_done ? 1 : 0)
-        .run();
-    json::object scan_detail{
-        {"scanner", scan.scanner}, {"data", out.scan}, {"symbology", scan.symbology}};
-    if (!scan.rejected.empty()) {
-      scan_detail["rejected"] = scan.rejected;
-    }
-    // One audit row holds the scan and its verdict: both, in order, with the time of the scan.
-    json::object verdict = out.to_json();
-    verdict.erase("scan");
-    verdict.erase("symbology");
-    scan_detail["verdict"] = std::move(verdict);
-    audit("scan", out.order_id, std::move(scan_detail));
+    record_scan(scan, out, row, session, next.packer);
     save_pending(state_, next);
     return out;
   });
   deciding_ = &state_;
   if (!decided) {
+    if (outbox_.refusals_raised() != refusals_before) {
+      // The decision needed an event and the outbox is full. Nothing of it happened; the
+      // refusal itself is a rejected scan like any other, recorded, so that the audit log and
+      // the figures show it.
+      spdlog::error("scan '{}' refused: {}", looks_like_pin(scan.data) ? "****" : scan.data,
+                    decided.error().message);
+      ScanOutcome refused = refuse(
+          scan, Verdict::outbox_full,
+          "Not done: the station's outbox is full, the back office has not taken its events for "
+          "a while. Nothing is lost and items still scan, but this cannot be done until the "
+          "events are delivered. Call IT.");
+      outbox_.save_refusals();
+      undone_qty_ = 0;
+      auto recorded = db_.write([&] {
+        record_scan(
+            scan, refused, Row{},
+            state_.open ? std::optional<std::int64_t>(state_.open->session_id) : std::nullopt,
+            state_.packer);
+      });
+      for (const auto& listener : listeners_) {
+        listener(refused);
+      }
+      if (!recorded) {
+        return recorded.error();
+      }
+      return refused;
+    }
     // Nothing was recorded. The screen and the light must not keep showing the last verdict as
     // if this scan had counted.
-    ScanOutcome lost = outcome(Verdict::not_recorded, state_,
-                               "Not recorded: " + decided.error().message + ". Scan it again.");
-    lost.scan = looks_like_pin(scan.data) ? rules_.pin_prefix + "****" : scan.data;
-    lost.received_mono = scan.received_mono;
+    const bool disk_full = db_.last_error_code() == SQLITE_FULL;
+    if (disk_full) {
+      // Reported to the back office once there is room: the events this scan would have
+      // written when the decision got that far, else the scan itself and its order.
+      if (!emitted_.empty()) {
+        outbox_.note_refused(emitted_, Lane::business, "disk_full");
+      } else {
+        outbox_.note_unrecorded(state_.open ? state_.open->order_id : "", "disk_full");
+      }
+      outbox_.save_refusals();
+    }
+    ScanOutcome lost =
+        disk_full ? refuse(scan, Verdict::storage_full,
+                           "Not recorded: the station's disk is full. Nothing changed. Call IT.")
+                  : refuse(scan, Verdict::not_recorded,
+                           "Not recorded: " + decided.error().message + ". Scan it again.");
     for (const auto& listener : listeners_) {
       listener(lost);
     }

@@ -67,6 +67,9 @@ enum class Verdict {
   rejected_scan,     // the scanner delivered garbage (see Scan::rejected), or the scan's data
                      // cannot be right (an expiry that is no date)
   not_recorded,      // the store could not commit: nothing changed, scan again
+  outbox_full,       // the scan would write an event and the outbox is full: nothing changed;
+                     // the station cannot close orders until the back office takes events
+  storage_full,      // the station's disk is full: nothing changed, nothing recorded
 };
 std::string_view to_string(Verdict v);
 bool is_accepted(Verdict v);
@@ -187,6 +190,9 @@ class PackSession {
   void save_pending(const State& before, const State& st);
   void audit(std::string_view kind, const std::string& order_id, boost::json::object detail);
   void emit(const std::string& type, const std::string& subject, boost::json::object data);
+  void record_scan(const drivers::Scan& scan, const ScanOutcome& out, const Row& row,
+                   const std::optional<std::int64_t>& session, const std::string& packer);
+  ScanOutcome refuse(const drivers::Scan& scan, Verdict verdict, std::string message);
   std::optional<OpenOrder> load_open_order(std::int64_t session_id, const Order& order, int box,
                                            bool reopened, const Pending& pending);
   const Supervisor* find_supervisor(const std::string& data) const;
@@ -207,6 +213,7 @@ class PackSession {
   // Set inside a transaction, acted on after its commit.
   bool queued_prints_ = false;
   bool queued_events_ = false;
+  std::vector<std::pair<std::string, std::string>> emitted_;  // type, subject
   int undone_qty_ = 0;  // items an undo took back, for the running totals
   std::string now_;     // the wall time of the scan being decided
   std::int64_t mono_ns_ = 0;

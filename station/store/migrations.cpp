@@ -133,6 +133,59 @@ CREATE TABLE order_barcodes (
   PRIMARY KEY (key, order_id)
 ) STRICT, WITHOUT ROWID;
 )sql"},
+      // Version 4 belongs to the scans table; this one touches only the outbox and its own tables.
+      {5, "outbox lanes, byte accounting, monotonic ages, dead letters", R"sql(
+ALTER TABLE outbox ADD COLUMN lane TEXT NOT NULL DEFAULT 'business'
+  CHECK (lane IN ('business', 'bulk'));
+ALTER TABLE outbox ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;            -- size of `event`
+ALTER TABLE outbox ADD COLUMN created_mono_ns INTEGER NOT NULL DEFAULT 0;  -- monotonic clock
+UPDATE outbox SET bytes = length(CAST(event AS BLOB));
+-- Bulk events block later business events of the same subject (FIFO per subject): found here.
+CREATE INDEX outbox_bulk_by_subject ON outbox(subject, seq) WHERE lane = 'bulk';
+
+-- Events the back office refused (400, 413 alone, 415, 422) or that outlived their lane's TTL.
+-- They keep their seq and id: put back in the outbox, they are the same events.
+CREATE TABLE outbox_dead (
+  seq             INTEGER PRIMARY KEY,
+  id              TEXT NOT NULL UNIQUE,
+  lane            TEXT NOT NULL,
+  type            TEXT NOT NULL,
+  subject         TEXT,
+  event           TEXT NOT NULL,
+  bytes           INTEGER NOT NULL,
+  created_at      TEXT NOT NULL,
+  created_mono_ns INTEGER NOT NULL,
+  attempts        INTEGER NOT NULL,
+  last_error      TEXT,
+  reason          TEXT NOT NULL,          -- 'http_400', 'http_413', 'expired', ...
+  dead_at         TEXT NOT NULL
+) STRICT;
+
+-- Events and bytes per lane, kept by triggers in the transaction that changes them, so that
+-- the cap is checked without reading the outbox. 'dead' counts the dead letters.
+CREATE TABLE outbox_usage (
+  lane   TEXT PRIMARY KEY,
+  events INTEGER NOT NULL,
+  bytes  INTEGER NOT NULL
+) STRICT;
+INSERT INTO outbox_usage (lane, events, bytes) VALUES ('business', 0, 0), ('bulk', 0, 0), ('dead', 0, 0);
+UPDATE outbox_usage SET
+  events = (SELECT count(*) FROM outbox WHERE outbox.lane = outbox_usage.lane),
+  bytes = (SELECT coalesce(sum(bytes), 0) FROM outbox WHERE outbox.lane = outbox_usage.lane)
+WHERE lane != 'dead';
+CREATE TRIGGER outbox_usage_insert AFTER INSERT ON outbox BEGIN
+  UPDATE outbox_usage SET events = events + 1, bytes = bytes + NEW.bytes WHERE lane = NEW.lane;
+END;
+CREATE TRIGGER outbox_usage_delete AFTER DELETE ON outbox BEGIN
+  UPDATE outbox_usage SET events = events - 1, bytes = bytes - OLD.bytes WHERE lane = OLD.lane;
+END;
+CREATE TRIGGER outbox_dead_usage_insert AFTER INSERT ON outbox_dead BEGIN
+  UPDATE outbox_usage SET events = events + 1, bytes = bytes + NEW.bytes WHERE lane = 'dead';
+END;
+CREATE TRIGGER outbox_dead_usage_delete AFTER DELETE ON outbox_dead BEGIN
+  UPDATE outbox_usage SET events = events - 1, bytes = bytes - OLD.bytes WHERE lane = 'dead';
+END;
+)sql"},
   };
   return kMigrations;
 }

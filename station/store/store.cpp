@@ -103,6 +103,8 @@ Database::Database(sqlite3* db, std::filesystem::path path) : db_(db), path_(std
 Database::Database(Database&& other) noexcept
     : db_(std::exchange(other.db_, nullptr)),
       path_(std::move(other.path_)),
+      last_error_code_(other.last_error_code_),
+      transaction_serial_(other.transaction_serial_),
       cache_(std::move(other.cache_)) {}
 
 Database& Database::operator=(Database&& other) noexcept {
@@ -110,6 +112,8 @@ Database& Database::operator=(Database&& other) noexcept {
     close();
     db_ = std::exchange(other.db_, nullptr);
     path_ = std::move(other.path_);
+    last_error_code_ = other.last_error_code_;
+    transaction_serial_ = other.transaction_serial_;
     cache_ = std::move(other.cache_);
   }
   return *this;
@@ -161,6 +165,7 @@ void Database::exec(std::string_view sql) {
 // BEGIN and COMMIT go through the statement cache like everything else: sqlite3_exec would parse
 // them again on every transaction, a measurable share of a scan's cost.
 void Database::begin(bool immediate) {
+  ++transaction_serial_;
   statement(immediate ? "BEGIN IMMEDIATE" : "BEGIN").run();
 }
 

@@ -110,6 +110,14 @@ class Database {
   Statement statement(std::string_view sql);
   void exec(std::string_view sql);
 
+  // The SQLite result code of the last write()/read() that failed (SQLITE_FULL: the disk or
+  // the page limit is full), 0 when the failure was not SQLite's.
+  int last_error_code() const { return last_error_code_; }
+
+  // Counts transactions begun on this connection: tells code inside one whether it is still the
+  // transaction it looked at before.
+  std::uint64_t transaction_serial() const { return transaction_serial_; }
+
   int schema_version();
   std::int64_t last_insert_id() const;
   std::int64_t changes() const;
@@ -139,15 +147,19 @@ class Database {
       }
     } catch (const StoreError& e) {
       rollback();
+      last_error_code_ = e.code() & 0xFF;
       return Error{e.what()};
     } catch (const std::exception& e) {
       rollback();
+      last_error_code_ = 0;
       return Error{e.what()};
     }
   }
 
   sqlite3* db_ = nullptr;
   std::filesystem::path path_;
+  int last_error_code_ = 0;
+  std::uint64_t transaction_serial_ = 0;
   // Looked up by the SQL text without building a std::string for every statement.
   struct TextHash {
     using is_transparent = void;

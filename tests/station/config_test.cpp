@@ -405,3 +405,77 @@ TEST_F(ConfigTest, ScannerTypesAreListedWhenUnknown) {
       << p->to_string();
   EXPECT_EQ(p->line, 3);
 }
+
+TEST(Config, SyncAndOutboxKeysAreReadAndChecked) {
+  pt::TempDir dir;
+  pt::write_file(dir / "ca.pem", "-----BEGIN CERTIFICATE-----\n");
+  pt::write_file(dir / "token", "secret-token\n");
+  pt::write_file(dir / "whsec", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n");
+  const std::string good = R"([station]
+id = "p"
+[[printer]]
+name = "label"
+type = "file"
+[sync]
+url = "https://backoffice.example:8443/events?x=1"
+ca_file = "ca.pem"
+bearer_token_file = "token"
+signing_secret_file = "whsec"
+retry_after_max_ms = 60000
+[outbox]
+max_bytes = 1048576
+bulk_ttl_s = 86400
+)";
+  auto loaded = ps::load_config_text(good, "good.toml", dir.path());
+  ASSERT_TRUE(loaded.ok()) << all(loaded.problems);
+  const auto& c = loaded.config;
+  EXPECT_EQ(c.sync.ca_file, dir / "ca.pem");
+  EXPECT_EQ(c.sync.bearer_token_file, dir / "token");
+  EXPECT_EQ(c.sync.signing_secret_file, dir / "whsec");
+  EXPECT_EQ(c.sync.retry_after_max, std::chrono::milliseconds(60000));
+  EXPECT_EQ(c.outbox.max_bytes, 1048576);
+  EXPECT_EQ(c.outbox.bulk_max_bytes, 524288);  // half, unless set
+  EXPECT_EQ(c.outbox.bulk_ttl, std::chrono::milliseconds(86400000));
+  EXPECT_FALSE(c.outbox.business_ttl);
+
+  pt::write_file(dir / "bad-secret", "whsec_***\n");
+  pt::write_file(dir / "empty-token", "\n");
+  const std::string bad = R"([station]
+id = "p"
+[[printer]]
+name = "label"
+type = "file"
+[sync]
+url = "https://user:pw@backoffice/events"
+ca_file = "missing.pem"
+signing_secret_file = "bad-secret"
+bearer_token_file = "empty-token"
+[outbox]
+max_bytes = 4096
+bulk_max_bytes = 8192
+bulk_ttl_s = 0
+colour = "red"
+)";
+  loaded = ps::load_config_text(bad, "bad.toml", dir.path());
+  const auto& p = loaded.problems;
+  struct Want {
+    const char* key;
+    int line;
+    const char* words;
+  };
+  const Want wants[] = {
+      {"sync.url", 7, "must not carry a user or password"},
+      {"sync.ca_file", 8, "no such file"},
+      {"sync.signing_secret_file", 9, "base64"},
+      {"sync.bearer_token_file", 10, "is empty"},
+      {"outbox.bulk_max_bytes", 13, "must not be above outbox.max_bytes"},
+      {"outbox.bulk_ttl_s", 14, "must be from 1"},
+      {"outbox.colour", 15, "unknown key"},
+  };
+  for (const auto& w : wants) {
+    const auto* found = find(p, w.key);
+    ASSERT_NE(found, nullptr) << "no problem reported for " << w.key << "\n" << all(p);
+    EXPECT_EQ(found->line, w.line) << found->to_string();
+    EXPECT_NE(found->message.find(w.words), std::string::npos) << found->to_string();
+  }
+}

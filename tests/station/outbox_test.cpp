@@ -1,13 +1,13 @@
+// The outbox on a real SQLite file: lanes and FIFO per subject, the cap and its alarm, TTLs on
+// the monotonic clock across reboots, dead letters, and the migration of an older store.
 #include "station/outbox/outbox.hpp"
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/io_context.hpp>
 #include <boost/json/parse.hpp>
 #include <regex>
 #include <set>
 
-#include "station/outbox/webhook_transport.hpp"
 #include "support.hpp"
 
 namespace ps = packbench::station;
@@ -18,35 +18,44 @@ using namespace std::chrono_literals;
 namespace {
 
 struct Fixture {
+  explicit Fixture(ps::OutboxConfig config = {}) : outbox(db, "/stations/s/p", config) {}
+
   pt::TempDir dir;
   ps::Database db = std::move(*ps::Database::open(dir / "station.db"));
-  ps::Outbox outbox{db, "/stations/s/p"};
+  ps::Outbox outbox;
 
-  void add(const std::string& subject, int n = 1) {
+  void add(const std::string& subject, int n = 1, ps::Lane lane = ps::Lane::business) {
     ASSERT_TRUE(db.write([&] {
       for (int i = 0; i < n; ++i) {
-        outbox.enqueue({"com.packbench.test.made.v1", subject, json::object{{"i", i}}});
+        outbox.enqueue({"com.packbench.test.made.v1", subject, json::object{{"i", i}}, lane});
       }
     }));
   }
 
   std::int64_t depth() { return outbox.depth()->events; }
+
+  std::int64_t count(const std::string& sql) {
+    auto r = db.read([&] {
+      auto st = db.statement(sql);
+      return st.step() ? st.column_int(0) : -1;
+    });
+    return r ? *r : -1;
+  }
+
+  // (subject, lane) of the next batch, in order.
+  std::vector<std::string> next(std::size_t max_events = 100) {
+    std::vector<std::string> out;
+    auto batch = outbox.next_batch(max_events, 1 << 20);
+    EXPECT_TRUE(batch);
+    for (const auto& e : *batch) {
+      out.push_back(e.subject + ":" + std::string(ps::to_string(e.lane)));
+    }
+    return out;
+  }
 };
 
-ps::SyncConfig fast_sync(const std::string& url) {
-  ps::SyncConfig c;
-  c.url = url;
-  c.timeout = 5000ms;
-  c.retry_base = 20ms;
-  c.retry_cap = 200ms;
-  return c;
-}
-
-void run_until(boost::asio::io_context& io, const std::function<bool()>& done) {
-  const auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (!done() && std::chrono::steady_clock::now() < deadline) {
-    io.run_for(10ms);
-  }
+std::int64_t seq_of(const ps::PendingEvent& e) {
+  return std::stoll(std::string(json::parse(e.json).at("sequence").as_string()));
 }
 
 }  // namespace
@@ -77,6 +86,10 @@ TEST(Outbox, BatchesComeOldestFirstWithAMonotonicSequence) {
     EXPECT_LT(last, seq);  // orders as text
     last = seq;
     EXPECT_EQ(ev.at("id").as_string(), e.id);
+    EXPECT_EQ(ev.at("specversion").as_string(), "1.0");
+    EXPECT_EQ(ev.at("source").as_string(), "/stations/s/p");
+    EXPECT_EQ(ev.at("datacontenttype").as_string(), "application/json");
+    EXPECT_TRUE(ev.at("data").is_object());
   }
   ASSERT_TRUE(f.outbox.acknowledge(*batch));
   EXPECT_EQ(f.depth(), 1);
@@ -90,79 +103,224 @@ TEST(Outbox, BatchRespectsTheByteLimitButAlwaysTakesOne) {
   EXPECT_EQ(batch->size(), 1u);
 }
 
-TEST(WebhookTransport, DeliversBatchedCloudEventsAndEmptiesTheOutbox) {
+TEST(Outbox, BusinessEventsGoBeforeBulkOnes) {
   Fixture f;
-  pt::HttpCollector collector;
-  f.add("ORDER-1", 3);
-  boost::asio::io_context io;
-  ps::WebhookTransport transport(io.get_executor(), f.outbox, fast_sync(collector.url()));
-  transport.start();
-  run_until(io, [&] { return f.depth() == 0; });
-  EXPECT_EQ(f.depth(), 0);
-  const auto requests = collector.requests();
-  ASSERT_FALSE(requests.empty());
-  EXPECT_EQ(requests[0].method, "POST");
-  EXPECT_EQ(requests[0].target, "/events");
-  EXPECT_EQ(requests[0].headers.at("content-type").rfind("application/cloudevents-batch+json", 0),
-            0u);
-  const auto events = pt::cloudevents_in(requests);
-  ASSERT_EQ(events.size(), 3u);
-  EXPECT_EQ(events[0].at("source").as_string(), "/stations/s/p");
-  EXPECT_EQ(events[0].at("subject").as_string(), "ORDER-1");
-  EXPECT_TRUE(transport.status().online.value_or(false));
-  EXPECT_EQ(transport.status().sent, 3);
-
-  // New events are sent when woken, on the kept-alive connection or a new one.
-  f.add("ORDER-2");
-  transport.wake();
-  run_until(io, [&] { return f.depth() == 0; });
-  EXPECT_EQ(pt::cloudevents_in(collector.requests()).size(), 4u);
+  f.add("photo-1", 2, ps::Lane::bulk);
+  f.add("A", 1);
+  f.add("photo-2", 1, ps::Lane::bulk);
+  f.add("B", 1);
+  EXPECT_EQ(f.next(), (std::vector<std::string>{"A:business", "B:business", "photo-1:bulk",
+                                                "photo-1:bulk", "photo-2:bulk"}));
+  // A batch filled by business events takes no bulk one.
+  EXPECT_EQ(f.next(2), (std::vector<std::string>{"A:business", "B:business"}));
 }
 
-TEST(WebhookTransport, KeepsRetryingWhileTheCollectorIsUnreachable) {
+TEST(Outbox, NoEventOvertakesAnEarlierOneOfItsSubject) {
   Fixture f;
-  const auto port = pt::free_port();
-  f.add("ORDER-1");
-  boost::asio::io_context io;
-  ps::WebhookTransport transport(io.get_executor(), f.outbox,
-                                 fast_sync("http://127.0.0.1:" + std::to_string(port) + "/in"));
-  transport.start();
-  run_until(io, [&] {
-    auto rows = f.db.read([&] {
-      auto q = f.db.statement("SELECT attempts FROM outbox");
-      return q.step() ? q.column_int(0) : 0;
-    });
-    return rows && *rows >= 3;
-  });
-  EXPECT_FALSE(transport.status().online.value_or(true));
-  EXPECT_NE(transport.status().last_error.find("connect"), std::string::npos);
-  EXPECT_EQ(f.depth(), 1);  // nothing lost
-
-  pt::HttpCollector collector(port);  // the network comes back
-  run_until(io, [&] { return f.depth() == 0; });
-  EXPECT_EQ(f.depth(), 0);
-  const auto events = pt::cloudevents_in(collector.requests());
-  ASSERT_EQ(events.size(), 1u);
-  EXPECT_EQ(events[0].at("subject").as_string(), "ORDER-1");
-}
-
-TEST(WebhookTransport, AnErrorStatusKeepsTheEventsForTheNextTry) {
-  Fixture f;
-  pt::HttpCollector collector(0, 503);
-  f.add("ORDER-1");
-  boost::asio::io_context io;
-  ps::WebhookTransport transport(io.get_executor(), f.outbox, fast_sync(collector.url()));
-  transport.start();
-  run_until(io, [&] { return collector.requests().size() >= 2; });
-  EXPECT_EQ(f.depth(), 1);
-  EXPECT_NE(transport.status().last_error.find("HTTP 503"), std::string::npos);
-  collector.set_status(204);
-  run_until(io, [&] { return f.depth() == 0; });
-  EXPECT_EQ(f.depth(), 0);
-  // Every retry carried the same event id: the back office dedupes on it.
-  std::set<std::string> ids;
-  for (const auto& e : pt::cloudevents_in(collector.requests())) {
-    ids.insert(std::string(e.at("id").as_string()));
+  f.add("S", 1);                  // 1 business
+  f.add("S", 1, ps::Lane::bulk);  // 2 bulk: its photo
+  f.add("S", 1);                  // 3 business: must wait for 2
+  f.add("T", 1);                  // 4 business: free
+  f.add("S", 1, ps::Lane::bulk);  // 5 bulk: must wait for 3
+  auto batch = f.outbox.next_batch(100, 1 << 20);
+  ASSERT_TRUE(batch);
+  std::vector<std::int64_t> seqs;
+  for (const auto& e : *batch) {
+    seqs.push_back(seq_of(e));
   }
-  EXPECT_EQ(ids.size(), 1u);
+  EXPECT_EQ(seqs, (std::vector<std::int64_t>{1, 4, 2}));
+  ASSERT_TRUE(f.outbox.acknowledge(*batch));
+  batch = f.outbox.next_batch(100, 1 << 20);
+  seqs.clear();
+  for (const auto& e : *batch) {
+    seqs.push_back(seq_of(e));
+  }
+  EXPECT_EQ(seqs, (std::vector<std::int64_t>{3, 5}));
+}
+
+TEST(Outbox, AFullOutboxRefusesNewEventsLoudlyAndKeepsWhatItHas) {
+  ps::OutboxConfig config;
+  config.max_bytes = 2000;
+  config.bulk_max_bytes = 1000;
+  Fixture f(config);
+  int written = 0;
+  for (;; ++written) {
+    auto r = f.db.write([&] {
+      f.outbox.enqueue({"com.packbench.test.made.v1", "A-" + std::to_string(written),
+                        json::object{{"pad", std::string(100, 'x')}}});
+    });
+    if (!r) {
+      EXPECT_NE(r.error().message.find("the outbox is full"), std::string::npos)
+          << r.error().message;
+      break;
+    }
+    ASSERT_LT(written, 100);
+  }
+  EXPECT_GT(written, 3);
+  EXPECT_EQ(f.depth(), written);  // nothing dropped, nothing half-written
+  EXPECT_LE(f.outbox.depth()->bytes, 2000);
+  EXPECT_EQ(f.outbox.depth()->bytes,
+            f.count("SELECT sum(length(CAST(event AS BLOB))) FROM outbox"));
+  EXPECT_TRUE(f.outbox.full());
+  EXPECT_EQ(f.outbox.refusals().events, 1);
+  EXPECT_EQ(f.outbox.refusals().reason, "cap");
+  EXPECT_EQ(f.outbox.refusals().subjects, std::vector<std::string>{"A-" + std::to_string(written)});
+  EXPECT_EQ(f.outbox.refused_total(ps::Lane::business, "cap"), 1);
+
+  // No room for the alarm yet.
+  auto raised = f.outbox.raise_alarm_if_due();
+  ASSERT_TRUE(raised);
+  EXPECT_FALSE(*raised);
+
+  // Deliveries free the space: the alarm goes out once, first in line, and says what was lost.
+  auto batch = f.outbox.next_batch(100, 1 << 20);
+  ASSERT_TRUE(f.outbox.acknowledge(*batch));
+  raised = f.outbox.raise_alarm_if_due();
+  ASSERT_TRUE(raised);
+  EXPECT_TRUE(*raised);
+  EXPECT_FALSE(f.outbox.full());
+  EXPECT_TRUE(f.outbox.refusals().empty());
+  batch = f.outbox.next_batch(100, 1 << 20);
+  ASSERT_EQ(batch->size(), 1u);
+  const auto alarm = json::parse((*batch)[0].json).as_object();
+  EXPECT_EQ(alarm.at("type").as_string(), ps::kOutboxRefusedType);
+  EXPECT_FALSE(alarm.contains("subject"));
+  EXPECT_EQ(alarm.at("data").at("refused").as_int64(), 1);
+  EXPECT_EQ(alarm.at("data").at("reason").as_string(), "cap");
+  EXPECT_EQ(alarm.at("data").at("by_type").at("com.packbench.test.made.v1").as_int64(), 1);
+  EXPECT_FALSE(*f.outbox.raise_alarm_if_due());  // once
+}
+
+TEST(Outbox, TheBulkLaneHasItsOwnShareAndCannotCrowdOutBusiness) {
+  ps::OutboxConfig config;
+  config.max_bytes = 4000;
+  config.bulk_max_bytes = 1000;
+  Fixture f(config);
+  int bulk = 0;
+  while (f.db.write([&] {
+    f.outbox.enqueue({"com.packbench.photo.taken.v1", "A",
+                      json::object{{"pad", std::string(100, 'x')}}, ps::Lane::bulk});
+  })) {
+    ++bulk;
+    ASSERT_LT(bulk, 100);
+  }
+  EXPECT_LE(f.outbox.depth()->bulk.bytes, 1000);
+  EXPECT_FALSE(f.outbox.full());  // business events still fit
+  EXPECT_EQ(f.outbox.refused_total(ps::Lane::bulk, "cap"), 1);
+  f.add("B", 3);
+  EXPECT_EQ(f.outbox.depth()->business.events, 3);
+}
+
+TEST(Outbox, TtlsExpireOnlyTheirLaneIntoTheDeadLetters) {
+  ps::OutboxConfig config;
+  config.bulk_ttl = 60s;
+  Fixture f(config);
+  f.add("A", 2);
+  f.add("P", 3, ps::Lane::bulk);
+  const std::int64_t now = ps::monotonic_now_ns();
+  auto none = f.outbox.expire(now + std::chrono::nanoseconds(59s).count());
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+  auto expired = f.outbox.expire(now + std::chrono::nanoseconds(61s).count());
+  ASSERT_TRUE(expired);
+  EXPECT_EQ(expired->at(ps::Lane::bulk), 3);
+  EXPECT_FALSE(expired->count(ps::Lane::business));  // a lane without a TTL keeps its events
+  EXPECT_EQ(f.depth(), 2);
+  auto dead = f.outbox.dead_letters(10);
+  ASSERT_TRUE(dead);
+  ASSERT_EQ(dead->size(), 3u);
+  EXPECT_EQ((*dead)[0].reason, "expired");
+  EXPECT_NE((*dead)[0].last_error.find("TTL of 60 s"), std::string::npos);
+  EXPECT_EQ(f.outbox.depth()->dead.events, 3);
+}
+
+TEST(Outbox, AgesSurviveARebootOfTheMachine) {
+  ps::OutboxConfig config;
+  config.business_ttl = 100s;
+  Fixture f(config);
+  // First boot: the station starts at monotonic 1000 s, writes an event at about 1000 s, and is
+  // last seen alive at 1040 s.
+  const std::int64_t s = std::chrono::nanoseconds(1s).count();
+  ASSERT_TRUE(f.outbox.restore("boot-a", 1000 * s));
+  f.add("A");
+  ASSERT_TRUE(f.db.write([&] { f.db.exec("UPDATE outbox SET created_mono_ns = 1000000000000"); }));
+  ASSERT_TRUE(f.outbox.mark_alive(1040 * s));
+  // Second boot: the monotonic clock starts again near zero. The event is 40 s old, not
+  // (5 - 1000) s nor 5 s.
+  ps::Outbox after(f.db, "/stations/s/p", config);
+  ASSERT_TRUE(after.restore("boot-b", 5 * s));
+  EXPECT_EQ(f.count("SELECT created_mono_ns FROM outbox"), -35 * s);
+  EXPECT_TRUE(after.expire(64 * s)->empty());                  // 99 s old
+  EXPECT_EQ(after.expire(66 * s)->at(ps::Lane::business), 1);  // 101 s old
+  // The same boot again (a restart of the daemon): nothing moves.
+  f.add("B");
+  const auto before = f.count("SELECT created_mono_ns FROM outbox");
+  ps::Outbox again(f.db, "/stations/s/p", config);
+  ASSERT_TRUE(again.restore("boot-b", 70 * s));
+  EXPECT_EQ(f.count("SELECT created_mono_ns FROM outbox"), before);
+}
+
+TEST(Outbox, DeadLettersGoBackWithTheirIdAndSequence) {
+  Fixture f;
+  f.add("A", 3);
+  auto batch = f.outbox.next_batch(2, 1 << 20);
+  ASSERT_TRUE(f.outbox.dead_letter(*batch, "http_400", "HTTP 400 for a batch of 2 events: bad"));
+  EXPECT_EQ(f.depth(), 1);
+  auto dead = f.outbox.dead_letters(10);
+  ASSERT_EQ(dead->size(), 2u);
+  EXPECT_EQ((*dead)[0].reason, "http_400");
+  EXPECT_EQ((*dead)[0].attempts, 1);
+  EXPECT_EQ((*dead)[0].last_error, "HTTP 400 for a batch of 2 events: bad");
+
+  std::vector<std::string> unknown;
+  auto moved = f.outbox.retry_dead({(*dead)[1].id, "no-such-id"}, &unknown);
+  ASSERT_TRUE(moved);
+  EXPECT_EQ(*moved, 1);
+  EXPECT_EQ(unknown, std::vector<std::string>{"no-such-id"});
+  moved = f.outbox.retry_dead({});
+  EXPECT_EQ(*moved, 1);
+  EXPECT_EQ(f.outbox.depth()->dead.events, 0);
+  auto again = f.outbox.next_batch(10, 1 << 20);
+  ASSERT_EQ(again->size(), 3u);
+  EXPECT_EQ((*again)[0].id, (*batch)[0].id);
+  EXPECT_EQ((*again)[0].json, (*batch)[0].json);  // the same event, byte for byte
+  EXPECT_EQ((*again)[1].json, (*batch)[1].json);
+}
+
+TEST(Outbox, AStoreFromBeforeLanesIsMigratedWithItsEvents) {
+  pt::TempDir dir;
+  std::vector<ps::Migration> old;
+  for (const auto& m : ps::station_migrations()) {
+    if (m.version <= 3) {
+      old.push_back(m);
+    }
+  }
+  {
+    ps::OpenOptions o;
+    o.migrations = &old;
+    auto db = ps::Database::open(dir / "station.db", o);
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->write([&] {
+      db->exec(
+          "INSERT INTO outbox (id, type, subject, event, created_at) VALUES "
+          "('e1', 't', 'A', '{\"id\":\"e1\"}', 'x'), ('e2', 't', 'B', '{\"id\":\"e2\",\"x\":1}', "
+          "'y')");
+    }));
+  }
+  auto db = ps::Database::open(dir / "station.db");
+  ASSERT_TRUE(db) << db.error().message;
+  ps::Outbox outbox(*db, "/stations/s/p");
+  ASSERT_TRUE(outbox.restore());
+  auto d = outbox.depth();
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->business.events, 2);
+  EXPECT_EQ(d->business.bytes,
+            static_cast<std::int64_t>(std::string(R"({"id":"e1"})").size() +
+                                      std::string(R"({"id":"e2","x":1})").size()));
+  EXPECT_EQ(d->bulk.events, 0);
+  auto batch = outbox.next_batch(10, 1 << 20);
+  ASSERT_EQ(batch->size(), 2u);
+  EXPECT_EQ((*batch)[0].json, R"({"id":"e1","sequence":"00000000000000000001"})");
+  ASSERT_TRUE(outbox.acknowledge(*batch));
+  EXPECT_EQ(outbox.depth()->bytes, 0);
 }

@@ -39,8 +39,12 @@ struct Station {
     return std::move(*db);
   }
 
-  explicit Station(const char* orders, station::PackRules r = {})
-      : db(open(dir)), book(db), outbox(db, "/stations/site-1/pack-01"), rules(std::move(r)) {
+  explicit Station(const char* orders, station::PackRules r = {},
+                   station::OutboxConfig outbox_config = {})
+      : db(open(dir)),
+        book(db),
+        outbox(db, "/stations/site-1/pack-01", std::move(outbox_config)),
+        rules(std::move(r)) {
     auto parsed = station::parse_orders_json(orders);
     EXPECT_TRUE(parsed.problems.empty());
     EXPECT_TRUE(book.import(parsed.orders, "test"));

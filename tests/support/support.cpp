@@ -491,6 +491,16 @@ bool NotifySocket::wait_for(const std::string& text, std::chrono::milliseconds t
   }
 }
 
+int listen_loopback_fd(std::uint16_t port, std::uint16_t* bound) {
+  return listen_loopback(port, bound);
+}
+int connect_loopback_fd(std::uint16_t port) {
+  return connect_loopback(port);
+}
+bool send_all_fd(int fd, const std::string& bytes) {
+  return send_all(fd, bytes);
+}
+
 std::filesystem::path stationd_path() {
   return PACKBENCH_STATIOND;
 }

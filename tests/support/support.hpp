@@ -161,6 +161,12 @@ class NotifySocket {
   int fd_ = -1;
 };
 
+// Plain loopback sockets for peers written in tests: a listening socket on 127.0.0.1:port (0:
+// any; the bound port goes to *bound), a connected one (-1 on failure), a blocking send of all.
+int listen_loopback_fd(std::uint16_t port, std::uint16_t* bound);
+int connect_loopback_fd(std::uint16_t port);
+bool send_all_fd(int fd, const std::string& bytes);
+
 // Paths of the built programs, set by CMake.
 std::filesystem::path stationd_path();
 std::filesystem::path stationctl_path();

@@ -12,6 +12,7 @@
 #include "label_command.hpp"
 #include "station/gs1/gs1.hpp"
 #include "station/orders/order_book.hpp"
+#include "station/outbox/outbox.hpp"
 #include "station/store/store.hpp"
 
 namespace {
@@ -38,6 +39,16 @@ commands:
       template file, or "carrier" for the order's own carrier label) for one order, for a
       printer profile (zpl-203, zpl-300, escpos-80mm, pdf-a6). `label list` lists them,
       `label show NAME` prints a built-in template to start your own from. docs/labels.md.
+  outbox ls [--limit N] [--json] [--state-dir DIR]
+      The events waiting for the back office, oldest first (N, default 50): sequence, lane,
+      type, subject, when written, tries, the last error. Then the totals by lane.
+  outbox dead [--limit N] [--json] [--state-dir DIR]
+      The dead letters: events the back office refused for good (HTTP 400, 413 for one event
+      alone, 415, 422) or that outlived their lane's TTL, with the reason and the last error.
+  outbox retry (ID... | --all) [--state-dir DIR]
+      Put dead letters back in the outbox, with their id and sequence, so that they are sent
+      again; a running station picks them up within a second or two. Exits 1 when an ID is not
+      a dead letter.
   version
       Print the version.
 
@@ -192,6 +203,155 @@ int scan_explain(const std::vector<std::string>& args) {
   return reading.ok() ? 0 : 1;
 }
 
+// --- outbox --------------------------------------------------------------------------------
+
+struct OutboxArgs {
+  std::size_t limit = 50;
+  bool json = false;
+  bool all = false;
+  std::vector<std::string> ids;
+  std::string state_dir;
+};
+
+std::optional<OutboxArgs> parse_outbox_args(const std::vector<std::string>& args,
+                                            const std::string& command, bool takes_ids) {
+  OutboxArgs out;
+  for (std::size_t i = 2; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--state-dir" && i + 1 < args.size()) {
+      ++i;
+    } else if (a == "--limit" && i + 1 < args.size() && !takes_ids) {
+      const std::string& n = args[++i];
+      if (n.empty() || n.size() > 9 || n.find_first_not_of("0123456789") != std::string::npos ||
+          std::stoul(n) == 0) {
+        std::cerr << "stationctl outbox " << command << ": --limit takes a whole number above 0\n";
+        return std::nullopt;
+      }
+      out.limit = std::stoul(n);
+    } else if (a == "--json" && !takes_ids) {
+      out.json = true;
+    } else if (a == "--all" && takes_ids) {
+      out.all = true;
+    } else if (takes_ids && a.rfind("--", 0) != 0) {
+      out.ids.push_back(a);
+    } else {
+      std::cerr << "stationctl outbox " << command << ": unexpected argument '" << a << "'\n";
+      return std::nullopt;
+    }
+  }
+  out.state_dir = state_dir_from(args, 2);
+  return out;
+}
+
+boost::json::object row_json(const OutboxRow& r, bool dead) {
+  boost::json::object o{{"seq", r.seq},
+                        {"id", r.id},
+                        {"lane", to_string(r.lane)},
+                        {"type", r.type},
+                        {"subject", r.subject},
+                        {"bytes", r.bytes},
+                        {"created_at", r.created_at},
+                        {"attempts", r.attempts},
+                        {"last_error", r.last_error}};
+  if (dead) {
+    o["reason"] = r.reason;
+    o["dead_at"] = r.dead_at;
+  }
+  return o;
+}
+
+void print_rows(const std::vector<OutboxRow>& rows, bool dead) {
+  for (const auto& r : rows) {
+    std::cout << r.seq << "  " << r.id << "  " << to_string(r.lane) << "  " << r.type << "  "
+              << (r.subject.empty() ? "-" : r.subject) << "  " << r.created_at << "  " << r.attempts
+              << (r.attempts == 1 ? " try" : " tries");
+    if (dead) {
+      std::cout << "  " << r.reason << " at " << r.dead_at;
+    }
+    if (!r.last_error.empty()) {
+      std::cout << "  " << r.last_error;
+    }
+    std::cout << "\n";
+  }
+}
+
+int outbox_command(const std::vector<std::string>& args) {
+  const std::string command = args.size() >= 2 ? args[1] : "";
+  if (command != "ls" && command != "dead" && command != "retry") {
+    std::cerr << "stationctl outbox: which command? ls, dead or retry\n\n" << kUsage;
+    return 2;
+  }
+  const bool retry = command == "retry";
+  auto parsed = parse_outbox_args(args, command, retry);
+  if (!parsed) {
+    return 2;
+  }
+  if (retry && parsed->ids.empty() == !parsed->all) {
+    std::cerr << "stationctl outbox retry: name the dead letters by id, or --all (not both)\n";
+    return 2;
+  }
+  const std::filesystem::path db_path = std::filesystem::path(parsed->state_dir) / "station.db";
+  if (!std::filesystem::exists(db_path)) {
+    std::cerr << "stationctl: no store at " << db_path.string()
+              << " (use --state-dir or PACKBENCH_STATE_DIR)\n";
+    return 1;
+  }
+  auto db = Database::open(db_path);
+  if (!db) {
+    std::cerr << "stationctl: " << db.error().message << "\n";
+    return 1;
+  }
+  Outbox outbox(*db, "");
+  if (retry) {
+    std::vector<std::string> unknown;
+    auto moved =
+        outbox.retry_dead(parsed->all ? std::vector<std::string>{} : parsed->ids, &unknown);
+    if (!moved) {
+      std::cerr << "stationctl: " << moved.error().message << "\n";
+      return 1;
+    }
+    for (const auto& id : unknown) {
+      std::cerr << "stationctl outbox retry: " << id << " is not a dead letter\n";
+    }
+    std::cout << *moved << " event" << (*moved == 1 ? "" : "s") << " back in the outbox\n";
+    return unknown.empty() ? 0 : 1;
+  }
+  const bool dead = command == "dead";
+  auto rows = dead ? outbox.dead_letters(parsed->limit) : outbox.list(parsed->limit);
+  auto depth = outbox.depth();
+  if (!rows || !depth) {
+    std::cerr << "stationctl: " << (!rows ? rows.error().message : depth.error().message) << "\n";
+    return 1;
+  }
+  if (parsed->json) {
+    boost::json::array list;
+    for (const auto& r : *rows) {
+      list.push_back(row_json(r, dead));
+    }
+    boost::json::object totals{
+        {"business",
+         boost::json::object{{"events", depth->business.events}, {"bytes", depth->business.bytes}}},
+        {"bulk", boost::json::object{{"events", depth->bulk.events}, {"bytes", depth->bulk.bytes}}},
+        {"dead",
+         boost::json::object{{"events", depth->dead.events}, {"bytes", depth->dead.bytes}}}};
+    std::cout << boost::json::serialize(boost::json::object{
+                     {dead ? "dead" : "events", std::move(list)}, {"totals", std::move(totals)}})
+              << "\n";
+    return 0;
+  }
+  print_rows(*rows, dead);
+  if (dead) {
+    std::cout << depth->dead.events << " dead letter" << (depth->dead.events == 1 ? "" : "s")
+              << ", " << depth->dead.bytes << " bytes\n";
+  } else {
+    std::cout << depth->events << " event" << (depth->events == 1 ? "" : "s") << " waiting ("
+              << depth->business.events << " business, " << depth->bulk.events << " bulk), "
+              << depth->bytes << " bytes; " << depth->dead.events << " dead letter"
+              << (depth->dead.events == 1 ? "" : "s") << "\n";
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -209,6 +369,9 @@ int main(int argc, char** argv) {
   }
   if (args[0] == "label") {
     return packbench::tools::label_command(args);
+  }
+  if (args[0] == "outbox") {
+    return outbox_command(args);
   }
   if (args[0] == "scan" && args.size() >= 2 && args[1] == "explain") {
     return scan_explain(args);
