@@ -275,8 +275,7 @@ std::optional<Allocation> allocate_code(Database& db, const std::string& campaig
 }
 
 std::int64_t pool_remaining(Database& db, const std::string& campaign) {
-  auto st =
-      db.statement("SELECT count(*) FROM discount_codes WHERE campaign = ?1 AND order_id IS NULL");
+  auto st = db.statement("SELECT free FROM discount_pools WHERE campaign = ?1");
   st.bind_all(campaign);
   return st.step() ? st.column_int(0) : 0;
 }

@@ -30,13 +30,16 @@ CREATE TABLE discount_codes (
   campaign     TEXT NOT NULL,
   code         TEXT NOT NULL COLLATE NOCASE UNIQUE,
   source       TEXT NOT NULL CHECK (source IN ('pool', 'signed')),
-  order_id     TEXT UNIQUE,
+  order_id     TEXT,
   imported_at  TEXT,                         -- pool codes
   allocated_at TEXT,
   expires      TEXT,                         -- last valid day, YYYY-MM-DD, once allocated
   url          TEXT,                         -- the link printed with it: a reprint shows it again
   CHECK ((order_id IS NULL) = (allocated_at IS NULL))
 ) STRICT;
+-- Partial, both: a free code is found by campaign in import order, an order's code by the order,
+-- and neither index holds the rows the other is for.
+CREATE UNIQUE INDEX discount_codes_order ON discount_codes(order_id) WHERE order_id IS NOT NULL;
 CREATE INDEX discount_codes_free ON discount_codes(campaign, id) WHERE order_id IS NULL;
 CREATE TRIGGER discount_codes_keep_order BEFORE UPDATE OF order_id, code ON discount_codes
 WHEN OLD.order_id IS NOT NULL
@@ -44,6 +47,25 @@ BEGIN SELECT RAISE(ABORT, 'an allocated discount code stays with its order'); EN
 CREATE TRIGGER discount_codes_keep_allocated BEFORE DELETE ON discount_codes
 WHEN OLD.order_id IS NOT NULL
 BEGIN SELECT RAISE(ABORT, 'an allocated discount code stays with its order'); END;
+
+-- Free codes per campaign, kept by the triggers below so that the low-water check after every
+-- allocation does not count the pool.
+CREATE TABLE discount_pools (
+  campaign TEXT PRIMARY KEY,
+  free     INTEGER NOT NULL CHECK (free >= 0)
+) STRICT;
+CREATE TRIGGER discount_pools_add AFTER INSERT ON discount_codes WHEN NEW.order_id IS NULL
+BEGIN
+  INSERT INTO discount_pools (campaign, free) VALUES (NEW.campaign, 1)
+  ON CONFLICT (campaign) DO UPDATE SET free = free + 1;
+END;
+CREATE TRIGGER discount_pools_take AFTER UPDATE OF order_id ON discount_codes
+WHEN OLD.order_id IS NULL AND NEW.order_id IS NOT NULL
+BEGIN UPDATE discount_pools SET free = free - 1 WHERE campaign = OLD.campaign; END;
+CREATE TRIGGER discount_pools_drop AFTER DELETE ON discount_codes WHEN OLD.order_id IS NULL
+BEGIN UPDATE discount_pools SET free = free - 1 WHERE campaign = OLD.campaign; END;
+CREATE TRIGGER discount_codes_keep_campaign BEFORE UPDATE OF campaign ON discount_codes
+BEGIN SELECT RAISE(ABORT, 'a discount code stays in its campaign'); END;
 
 -- The next serial of the signed codes each station number issues; serials are never reused.
 CREATE TABLE discount_serials (

@@ -78,6 +78,16 @@ std::int64_t count(ps::Database& db, const std::string& sql) {
       .value();
 }
 
+// The free-code counters the triggers keep agree with the codes themselves.
+void expect_counters_agree(ps::Database& db) {
+  EXPECT_EQ(
+      count(db,
+            "SELECT count(*) FROM (SELECT campaign, count(*) AS n FROM discount_codes WHERE "
+            "order_id IS NULL AND source = 'pool' GROUP BY campaign) c FULL JOIN "
+            "discount_pools p USING (campaign) WHERE coalesce(c.n, 0) != coalesce(p.free, 0)"),
+      0);
+}
+
 ps::Order order(const std::string& id, std::optional<bool> first_order = true) {
   json::object customer{{"name", "山田 花子"}, {"locale", "ja"}};
   if (first_order) {
@@ -220,6 +230,7 @@ TEST(DiscountPool, ImportIsIdempotentAndCodesBelongToOneCampaign) {
   EXPECT_EQ(db.read([&] { return pd::pool_remaining(db, "welcome"); }).value(), 10);
   EXPECT_EQ(db.read([&] { return pd::pool_remaining(db, "other"); }).value(), 1);
   EXPECT_EQ(count(db, "SELECT count(*) FROM discount_codes"), 11);
+  expect_counters_agree(db);
 }
 
 TEST(DiscountPool, EachCodeGoesToOneOrderAndAReprintShowsTheSameCode) {
@@ -294,8 +305,13 @@ TEST(DiscountPool, TheStoreRefusesToMoveOrDropAnAllocatedCode) {
   EXPECT_FALSE(db.write([&] {
     db.exec("INSERT INTO discount_codes (campaign, code, source) VALUES ('x', 'a', 'pool')");
   }));
+  // A code stays in its campaign.
+  EXPECT_FALSE(
+      db.write([&] { db.exec("UPDATE discount_codes SET campaign = 'x' WHERE code = 'B'"); }));
   // A free code can still be withdrawn.
   EXPECT_TRUE(db.write([&] { db.exec("DELETE FROM discount_codes WHERE code = 'B'"); }));
+  EXPECT_EQ(db.read([&] { return pd::pool_remaining(db, "welcome"); }).value(), 0);
+  expect_counters_agree(db);
 }
 
 // Two connections to one store file take turns completing orders, some of them reprints: no code
@@ -333,6 +349,7 @@ TEST(DiscountPool, TwoConnectionsTakingTurnsNeverAllocateACodeTwice) {
   EXPECT_GT(none, 0);
   EXPECT_EQ(count(a, "SELECT count(*) FROM discount_codes WHERE order_id IS NOT NULL"), 150);
   EXPECT_EQ(count(b, "SELECT count(DISTINCT order_id) FROM discount_codes"), 150);
+  expect_counters_agree(a);
 }
 
 // The same with two threads racing, each on its own connection, as two processes would.
@@ -390,6 +407,7 @@ TEST(DiscountPool, TwoConnectionsRacingNeverAllocateACodeTwice) {
   auto db = open_db(dir / "station.db");
   EXPECT_EQ(count(db, "SELECT count(*) FROM discount_codes WHERE order_id IS NOT NULL"), 100);
   EXPECT_EQ(count(db, "SELECT count(DISTINCT order_id) FROM discount_codes"), 100);
+  expect_counters_agree(db);
 }
 
 TEST(DiscountSerials, CountPerStationAndSurviveReopening) {
