@@ -319,7 +319,9 @@ const std::map<std::string, std::string>* Campaign::wording_for(std::string_view
 }
 
 Result<std::string> Campaign::link_for(std::string_view code) const {
-  return format_link(link_format, LinkValues{shop, std::string(code), redirect, id});
+  const LinkValues values{shop, std::string(code), redirect, id};
+  // A campaign made in code rather than read from a file has its format unchecked yet.
+  return link_format.pieces.empty() ? format_link(link, values) : format_link(link_format, values);
 }
 
 DiscountConfig read_discount_config(const toml::table& root, const std::string& source_name,

@@ -63,7 +63,7 @@ struct Campaign {
   std::string shop;  // host of the shop's site: {shop}
   std::string link = std::string(kDefaultLinkFormat);
   std::string redirect = "/";  // {path}: where the shop goes once the code is applied
-  LinkFormat link_format;      // `link`, checked
+  LinkFormat link_format;      // `link`, checked (read_discount_config fills it)
 
   Eligibility eligibility = Eligibility::all;
   std::optional<Money> min_order;         // the order's "total" must be at least this
