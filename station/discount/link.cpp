@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <boost/url/parse.hpp>
+#include <cctype>
 
 namespace packbench::station::discount {
 namespace {
@@ -203,6 +204,17 @@ Result<LinkFormat> parse_link_format(std::string_view format) {
     pos = close + 1;
   }
   flush();
+  // A '%' in the text must start its own escape: one that takes its hex digits from a value
+  // would change meaning with the value.
+  for (const auto& piece : out.pieces) {
+    const std::string& t = piece.literal;
+    for (std::size_t i = t.find('%'); i != std::string::npos; i = t.find('%', i + 1)) {
+      if (i + 2 >= t.size() || !std::isxdigit(static_cast<unsigned char>(t[i + 1])) ||
+          !std::isxdigit(static_cast<unsigned char>(t[i + 2]))) {
+        return Error{"a '%' in the link must be followed by two hex digits (write %25 for '%')"};
+      }
+    }
+  }
   if (!has_code) {
     return Error{"the link has no {code}: the shop could not tell which discount it is"};
   }

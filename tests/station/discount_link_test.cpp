@@ -210,6 +210,8 @@ TEST(DiscountLink, FormatsAreCheckedWhenRead) {
       {"https://{shop}.example.com/{code}", "host of the link"},
       {"https://shop example.com/{code}", "not a host name"},
       {"https://{shop}/dis count/{code}", "not a URL"},
+      {"https://{shop}/d/{code}#%{campaign}", "two hex digits"},
+      {"https://{shop}/d/{code}?x=5%", "two hex digits"},
   };
   for (const auto& [format, why] : bad) {
     auto parsed = pd::parse_link_format(format);
@@ -221,7 +223,8 @@ TEST(DiscountLink, FormatsAreCheckedWhenRead) {
   }
   const std::vector<std::string> good_formats{
       "https://shop.example.com/discount/{code}", "http://{shop}/apply?code={code}&next={path}",
-      "https://{shop}/d/{code}#{campaign}", std::string(pd::kDefaultLinkFormat)};
+      "https://{shop}/d/{code}#{campaign}", "https://{shop}/%E3%81%8A/{code}",
+      std::string(pd::kDefaultLinkFormat)};
   for (const auto& good : good_formats) {
     EXPECT_TRUE(pd::parse_link_format(good)) << good;
   }
