@@ -12,11 +12,9 @@
 //   [campaign.wording.ja]
 //   offer = "次回のご注文が10%オフ"
 //
-// docs/discounts.md lists every key. Reading never stops at the first problem; each comes back
-// as a ConfigProblem naming file, line, column and key, like the rest of the configuration.
+// docs/discounts.md lists every key; campaign_config.hpp reads them. This header holds no TOML
+// and no configuration types, so that the configuration's own header can hold a DiscountConfig.
 #pragma once
-
-#include <toml++/toml.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -26,7 +24,6 @@
 #include <string_view>
 #include <vector>
 
-#include "station/config/config.hpp"
 #include "station/discount/day.hpp"
 #include "station/discount/link.hpp"
 #include "station/orders/order.hpp"
@@ -101,13 +98,6 @@ struct DiscountConfig {
   DiscountSettings settings;
   std::vector<Campaign> campaigns;
 };
-
-// Reads [discounts] and every [[campaign]] from a parsed configuration, and checks them
-// (names, dates, links, prefixes, the key file when a campaign signs). Problems are appended to
-// `problems` with `source_name` as their file. `base_dir` resolves a relative key_file.
-DiscountConfig read_discount_config(const toml::table& root, const std::string& source_name,
-                                    const std::filesystem::path& base_dir,
-                                    std::vector<ConfigProblem>& problems);
 
 // What eligibility looks at in an order (its JSON document):
 //   customer.first_order  true / false; absent: unknown, neither first nor repeat

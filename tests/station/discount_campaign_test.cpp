@@ -4,7 +4,7 @@
 #include <boost/json.hpp>
 #include <functional>
 
-#include "station/discount/campaign.hpp"
+#include "station/discount/campaign_config.hpp"
 #include "support.hpp"
 
 namespace ps = packbench::station;

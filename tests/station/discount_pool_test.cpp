@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <map>
 #include <random>
@@ -25,11 +26,15 @@ pd::Day date(int y, unsigned m, unsigned d) {
   return pd::Day(year(y) / month(m) / std::chrono::day(d));
 }
 
-// The station's schema with the discount tables as its next migration, as the store will have.
+// The station's schema with the discount tables, as its next migration until the station's own
+// list has them.
 const std::vector<ps::Migration>& migrations() {
   static const std::vector<ps::Migration> list = [] {
     auto m = ps::station_migrations();
-    m.push_back({m.back().version + 1, "discount codes", pd::kDiscountSchemaSql});
+    if (std::none_of(m.begin(), m.end(),
+                     [](const ps::Migration& x) { return x.sql == pd::kDiscountSchemaSql; })) {
+      m.push_back({m.back().version + 1, "discount codes", pd::kDiscountSchemaSql});
+    }
     return m;
   }();
   return list;

@@ -12,7 +12,7 @@
 #include <optional>
 #include <sstream>
 
-#include "station/discount/campaign.hpp"
+#include "station/discount/campaign_config.hpp"
 #include "station/discount/pool.hpp"
 
 namespace packbench::tools {
