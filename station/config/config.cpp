@@ -1,4 +1,5 @@
 #include "station/config/config.hpp"
+#include "station/discount/campaign_config.hpp"
 
 #include <toml++/toml.h>
 #include <unistd.h>
@@ -80,7 +81,9 @@ class Reader {
   void read(const toml::table& root) {
     unknown_keys(
         root, "",
-        {"station", "ui", "orders", "scanner", "printer", "sync", "outbox", "pack", "log"});
+        {"station", "ui", "orders", "scanner", "printer", "sync", "outbox", "pack", "log",
+         "discounts", "campaign"});
+    cfg_.discounts = discount::read_discount_config(root, cfg_.source_name, base_, out_.problems);
     if (const auto* t = table(root, "station")) {
       unknown_keys(*t, "station", {"id", "site", "state_dir"});
       string(*t, "station", "id", cfg_.station.id);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "packbench/drivers/scanner.hpp"
+#include "station/discount/campaign.hpp"
 #include "station/pack/pack_rules.hpp"
 
 namespace packbench::station {
@@ -128,6 +129,7 @@ struct Config {
 
   // Semantic checks over the whole configuration: addresses, names, roles, files.
   std::vector<ConfigProblem> validate() const;
+  discount::DiscountConfig discounts;  // [discounts] and [[campaign]] (docs/discounts.md)
 };
 
 // Every role the station prints, and the one it needs on every order.

@@ -1,5 +1,6 @@
 // The station's schema history. Append only: a released migration is never edited, a change is
 // a new entry at the end.
+#include "station/discount/pool.hpp"
 #include "station/store/store.hpp"
 
 namespace packbench::station {
@@ -186,6 +187,7 @@ CREATE TRIGGER outbox_dead_usage_delete AFTER DELETE ON outbox_dead BEGIN
   UPDATE outbox_usage SET events = events - 1, bytes = bytes - OLD.bytes WHERE lane = 'dead';
 END;
 )sql"},
+      {6, "discount codes, pools and signed-code serials", discount::kDiscountSchemaSql},
   };
   return kMigrations;
 }

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "codes_command.hpp"
+#include "discount_command.hpp"
 #include "label_command.hpp"
 #include "station/gs1/gs1.hpp"
 #include "station/orders/order_book.hpp"
@@ -33,6 +35,12 @@ commands:
       GTIN-14, each AI with its title and value, and the problems found. Type a GS separator
       as <GS> or \x1d. ID is the AIM symbology identifier the scanner reported (]C1, ]e0,
       ]d2, ]Q3, ]E0, ...); one at the start of DATA counts too. Exits 1 when DATA has problems.
+  discount verify CODE --key-file FILE [--today YYYY-MM-DD]
+      Check a signed discount code: prints JSON (valid, reason, prefix, station, serial,
+      expiry). Exits 0 when valid, 1 when not (a typo, a forged or expired code). docs/discounts.md.
+  codes import --campaign ID FILE [--config FILE] [--state-dir DIR]
+      Load a campaign's pool of discount codes (CSV: one code a line, or a "code" column).
+      Codes already there are left as they are; each is given to exactly one order.
   label render --template NAME|FILE --order ORDER.json --profile PROFILE
                --format zpl|escpos|png|pdf --out FILE [--locale LOCALE] [--var NAME=VALUE]...
       Render a label template (thank-you, discount-card, packing-slip, shipping-label, a
@@ -366,6 +374,12 @@ int main(int argc, char** argv) {
   }
   if (args[0] == "orders" && args.size() >= 2 && args[1] == "import") {
     return orders_import(args);
+  }
+  if (args[0] == "discount") {
+    return packbench::tools::discount_command(args);
+  }
+  if (args[0] == "codes") {
+    return packbench::tools::codes_command(args);
   }
   if (args[0] == "label") {
     return packbench::tools::label_command(args);
