@@ -163,6 +163,11 @@ class Parser {
                   fmt::format("label.{} must be above 0 and at most {} mm", key, kMaxLabelMm));
         }
       }
+      if (def->width_mm > 0 && def->width_mm <= kMaxLabelMm && def->height_mm > 0 &&
+          def->height_mm <= kMaxLabelMm) {
+        label_width_ = def->width_mm;
+        label_height_ = def->height_mm;
+      }
     } else if (!root.get("label")) {
       problems.push_back({std::string(source_), 0, 0,
                           "no [label] section (name, width_mm, height_mm, default_locale)"});
@@ -227,6 +232,9 @@ class Parser {
  private:
   std::string_view source_;
   std::filesystem::path base_dir_;
+  // The label's size once it is known to be good (0 before): elements must lie within it.
+  double label_width_ = 0;
+  double label_height_ = 0;
   std::vector<std::pair<std::string, toml::source_region>> text_uses_;
 
   void problem(const toml::source_region& where, std::string message) {
@@ -379,6 +387,21 @@ class Parser {
         }
       }
     }
+    within_label(t, where, e.x + e.w, e.y + e.h);
+  }
+
+  // Ink past the label's edge would never print, and would still cost its raster: an element
+  // must end within the label.
+  void within_label(const toml::table& t, std::string_view where, double right, double bottom) {
+    constexpr double kSlack = 1e-6;  // sums of decimal millimetres are not exact
+    if (label_width_ > 0 && right > label_width_ + kSlack) {
+      problem(t.source(), fmt::format("{}: reaches {} mm across, past the label's width ({} mm)",
+                                      where, right, label_width_));
+    }
+    if (label_height_ > 0 && bottom > label_height_ + kSlack) {
+      problem(t.source(), fmt::format("{}: reaches {} mm down, past the label's height ({} mm)",
+                                      where, bottom, label_height_));
+    }
   }
 
   void text_style(const toml::table& t, std::string_view where, TextElementStyle& s) {
@@ -509,6 +532,7 @@ class Parser {
         problem(t.source(),
                 fmt::format("{}: x2_mm and y2_mm must be from 0 to {}", where, kMaxLabelMm));
       }
+      within_label(t, where, e.x2, e.y2);
       if (e.thickness <= 0 || e.thickness > 50) {
         problem(t.source(), fmt::format("{}: thickness_mm must be above 0 and at most 50", where));
       }

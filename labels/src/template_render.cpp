@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "packbench/labels/zpl.hpp"
 #include "template_internal.hpp"
@@ -109,23 +110,48 @@ enum class ValueUse {
   code,  // the exact bytes of a QR or barcode: over the cap is an error, never a cut
 };
 
+// What one label may fill in, over all its elements and table cells. A text block may use
+// other text blocks many times over, so a small template could otherwise ask for gigabytes of
+// text ({text.a} holding a thousand {text.b}, each a thousand {text.c}, ...) or a billion empty
+// substitutions; no real label comes near these.
+constexpr std::size_t kMaxLabelTextBytes = 64 * 1024;
+constexpr std::size_t kMaxLabelReferences = 16 * 1024;
+
+struct TextBudget {
+  std::size_t bytes = kMaxLabelTextBytes;  // text and values still allowed in
+  std::size_t references = kMaxLabelReferences;
+};
+
 // Substitutes the {references} of a template string. Values go in literally: they are never
 // read again for references. Text blocks ({text.NAME}) are the template's own and are expanded
-// in turn, to a small depth.
+// in turn, to a small depth. Every byte of text or value put in, and every reference, is taken
+// from `budget`.
 std::optional<std::string> interpolate(std::string_view s, const Scope& scope, ValueUse use,
-                                       std::size_t cap, std::string& error, int depth = 0) {
+                                       std::size_t cap, TextBudget& budget, std::string& error,
+                                       int depth = 0) {
   if (depth > 4) {
     error = "text blocks refer to each other more than 4 deep";
     return std::nullopt;
   }
   std::string out;
+  auto put = [&](std::string_view piece) {
+    if (piece.size() > budget.bytes) {
+      error = fmt::format(
+          "the label's texts and values come to more than {} bytes (a text block used too often?)",
+          kMaxLabelTextBytes);
+      return false;
+    }
+    budget.bytes -= piece.size();
+    out.append(piece);
+    return true;
+  };
   std::size_t last = 0;
-  std::string ref_error;
-  bool failed = false;
-  for (std::size_t i = 0; i < s.size() && !failed; ++i) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
     const char c = s[i];
     if ((c == '{' || c == '}') && i + 1 < s.size() && s[i + 1] == c) {
-      out.append(s.substr(last, i - last + 1));
+      if (!put(s.substr(last, i - last + 1))) {
+        return std::nullopt;
+      }
       ++i;
       last = i + 1;
       continue;
@@ -138,7 +164,15 @@ std::optional<std::string> interpolate(std::string_view s, const Scope& scope, V
       error = "unbalanced '{'";
       return std::nullopt;
     }
-    out.append(s.substr(last, i - last));
+    if (!put(s.substr(last, i - last))) {
+      return std::nullopt;
+    }
+    if (budget.references == 0) {
+      error = fmt::format("the label fills in more than {} values and text blocks",
+                          kMaxLabelReferences);
+      return std::nullopt;
+    }
+    --budget.references;
     std::string_view name = s.substr(i + 1, end - i - 1);
     bool optional = false;
     if (name.ends_with('?')) {
@@ -153,11 +187,12 @@ std::optional<std::string> interpolate(std::string_view s, const Scope& scope, V
           return std::nullopt;
         }
       } else {
-        auto expanded = interpolate(scope.texts->at(key), scope, use, cap, error, depth + 1);
+        auto expanded =
+            interpolate(scope.texts->at(key), scope, use, cap, budget, error, depth + 1);
         if (!expanded) {
           return std::nullopt;
         }
-        out += *expanded;
+        out += *expanded;  // its bytes were taken from the budget as it was made
       }
     } else if (const auto v = scope.value(name)) {
       if (use == ValueUse::code) {
@@ -166,9 +201,11 @@ std::optional<std::string> interpolate(std::string_view s, const Scope& scope, V
                               v->size(), cap);
           return std::nullopt;
         }
-        out.append(*v);
-      } else {
-        out += printable_text(utf8_prefix(*v, cap), true);
+        if (!put(*v)) {
+          return std::nullopt;
+        }
+      } else if (!put(printable_text(utf8_prefix(*v, cap), true))) {
+        return std::nullopt;
       }
     } else if (!optional) {
       error = fmt::format("no value for {{{}}} (write {{{}?}} if it may be missing)", name, name);
@@ -177,9 +214,16 @@ std::optional<std::string> interpolate(std::string_view s, const Scope& scope, V
     i = end;
     last = end + 1;
   }
-  out.append(s.substr(std::min(last, s.size())));
+  if (!put(s.substr(std::min(last, s.size())))) {
+    return std::nullopt;
+  }
   return out;
 }
+
+// The ink (the bitmaps of all elements, before they are put together) one label may hold: so
+// many times the label's area, and at least so many dots for the smallest labels.
+constexpr std::size_t kMaxInkLabelAreas = 16;
+constexpr std::size_t kMinInkBudgetDots = std::size_t{8} << 20;
 
 class Renderer {
  public:
@@ -205,6 +249,13 @@ class Renderer {
     out.height =
         profile_.height_mm > 0 ? mm_to_dots_unscaled(profile_.height_mm) : dots(def_.height_mm);
     out.preview = Bitmap(out.width, out.height);
+    // Every element lies within the label, but 500 of them the label's size each would still be
+    // hundreds of megabytes of ink, drawn dot by dot.
+    const std::size_t ink_budget =
+        std::max(kMaxInkLabelAreas * static_cast<std::size_t>(out.width) *
+                     static_cast<std::size_t>(std::max(out.height, 1)),
+                 kMinInkBudgetDots);
+    std::size_t ink_dots = 0;
     for (const Element& e : def_.elements) {
       if (!e.when.empty()) {
         std::string_view name = e.when;
@@ -218,7 +269,20 @@ class Renderer {
         }
       }
       std::string error;
-      if (!draw(e, out, error)) {
+      const std::size_t before = out.inks.size();
+      bool drawn = draw(e, out, error);
+      for (std::size_t i = before; drawn && i < out.inks.size(); ++i) {
+        ink_dots += static_cast<std::size_t>(out.inks[i].ink.width()) *
+                    static_cast<std::size_t>(out.inks[i].ink.height());
+        if (ink_dots > ink_budget) {
+          error = fmt::format(
+              "the elements hold more ink than {} times the label's area (large elements drawn "
+              "many times over?)",
+              kMaxInkLabelAreas);
+          drawn = false;
+        }
+      }
+      if (!drawn) {
         out.inks.clear();
         out.error = fmt::format("{} ({}): {}", def_.name, e.where, error);
         return out;
@@ -236,6 +300,7 @@ class Renderer {
   const LabelData& data_;
   const PrinterProfile& profile_;
   Scope scope_;
+  TextBudget budget_;
   double scale_ = 1;
 
   void choose_locale(RenderedLabel& out) {
@@ -280,7 +345,7 @@ class Renderer {
     const int x = dots(e.x), y = dots(e.y), w = dots(e.w), h = dots(e.h);
     switch (e.kind) {
       case ElementKind::text: {
-        auto text = interpolate(e.text, scope_, ValueUse::text, e.max_chars, error);
+        auto text = interpolate(e.text, scope_, ValueUse::text, e.max_chars, budget_, error);
         if (!text) {
           return false;
         }
@@ -338,7 +403,8 @@ class Renderer {
     }
     TextBox box;
     box.width = w;
-    box.max_height = h;
+    // A box a few hundredths of a millimetre high is 0 dots: no room, not "no limit".
+    box.max_height = std::max(1, h);
     box.max_lines = max_lines;
     box.ellipsize = ellipsize;
     TextStyle ts;
@@ -380,7 +446,7 @@ class Renderer {
 
   bool draw_qr(const Element& e, int x, int y, int w, int h, RenderedLabel& out,
                std::string& error) {
-    auto data = interpolate(e.data, scope_, ValueUse::code, e.max_chars * 4, error);
+    auto data = interpolate(e.data, scope_, ValueUse::code, e.max_chars * 4, budget_, error);
     if (!data) {
       return false;
     }
@@ -418,7 +484,7 @@ class Renderer {
 
   bool draw_barcode(const Element& e, int x, int y, int w, int h, RenderedLabel& out,
                     std::string& error) {
-    auto data = interpolate(e.data, scope_, ValueUse::code, e.max_chars, error);
+    auto data = interpolate(e.data, scope_, ValueUse::code, e.max_chars, budget_, error);
     if (!data) {
       return false;
     }
@@ -442,8 +508,10 @@ class Renderer {
           std::max(1, static_cast<int>(std::ceil(e.min_module_mm * profile_.dpi / 25.4 - 1e-9)));
       int start = spec.module_dots;
       if (start == 0) {
+        // Only its module size is wanted: one row of it, however wide the symbol is.
         BarcodeSpec probe = spec;
         probe.max_width = 0;
+        probe.height = 1;
         CodeRaster wide = render_barcode(*data, probe);
         start = wide ? wide.module_dots : 0;
       }
@@ -467,12 +535,26 @@ class Renderer {
     const int t = std::max(1, dots(e.thickness));
     const int left = std::min(x1, x2), top = std::min(y1, y2);
     Bitmap b(std::abs(x2 - x1) + t, std::abs(y2 - y1) + t);
-    // A square brush of side t along the line, one step per dot of its longer extent.
+    // A square brush of side t along the line, one step per dot of its longer extent. A step
+    // moves at most one dot each way, so the squares over a row always join into one run: the
+    // rows' runs are found first and filled once, rather than t * t dots at every step.
     const int steps = std::max({std::abs(x2 - x1), std::abs(y2 - y1), 1});
+    std::vector<int> run_from(static_cast<std::size_t>(b.height()), b.width());
+    std::vector<int> run_to(static_cast<std::size_t>(b.height()), 0);
     for (int i = 0; i <= steps; ++i) {
       const int px = x1 + static_cast<int>(std::lround((x2 - x1) * static_cast<double>(i) / steps));
       const int py = y1 + static_cast<int>(std::lround((y2 - y1) * static_cast<double>(i) / steps));
-      b.fill(px - left, py - top, t, t);
+      for (int row = py - top; row < py - top + t; ++row) {
+        const auto r = static_cast<std::size_t>(row);
+        run_from[r] = std::min(run_from[r], px - left);
+        run_to[r] = std::max(run_to[r], px - left + t);
+      }
+    }
+    for (int row = 0; row < b.height(); ++row) {
+      const auto r = static_cast<std::size_t>(row);
+      if (run_from[r] < run_to[r]) {
+        b.fill(run_from[r], row, run_to[r] - run_from[r], 1);
+      }
     }
     out.inks.push_back({e.where, left, top - t / 2, std::move(b), std::nullopt, std::nullopt});
   }
@@ -518,7 +600,8 @@ class Renderer {
     };
     if (e.header && !draw_row(
                         [&](const Column& c) {
-                          return interpolate(c.header, scope_, ValueUse::text, e.max_chars, error);
+                          return interpolate(c.header, scope_, ValueUse::text, e.max_chars, budget_,
+                                             error);
                         },
                         true)) {
       return false;
@@ -528,7 +611,7 @@ class Renderer {
       row_scope.row = &rows[static_cast<std::size_t>(i)];
       if (!draw_row(
               [&](const Column& c) {
-                return interpolate(c.text, row_scope, ValueUse::text, e.max_chars, error);
+                return interpolate(c.text, row_scope, ValueUse::text, e.max_chars, budget_, error);
               },
               false)) {
         return false;
@@ -539,7 +622,7 @@ class Renderer {
       more_scope.extra["table.more"] =
           std::to_string(rows.size() - static_cast<std::size_t>(shown));
       auto text = interpolate(e.overflow.empty() ? "… +{table.more}" : e.overflow, more_scope,
-                              ValueUse::text, e.max_chars, error);
+                              ValueUse::text, e.max_chars, budget_, error);
       if (!text) {
         return false;
       }

@@ -2,10 +2,12 @@
 // then feeds the target deterministic pseudo-random mutations of it for a bounded time, so ctest
 // catches a regression on every build. The real search is libFuzzer's (docs/gs1.md).
 //
-//   NAME [--seconds S] [--runs N] [--seed N] [--dict FILE] CORPUS_DIR_OR_FILE...
+//   NAME [--seconds S] [--runs N] [--seed N] [--dict FILE] [--slowest FILE] CORPUS_DIR_OR_FILE...
 //
 // The dictionary is libFuzzer's format (name="token" with \\, \" and \xNN escapes), so one file
-// serves both. On a crash the input being run is written to ./crash-input and shown in hex.
+// serves both. On a crash the input being run is written to ./crash-input and shown in hex. The
+// summary names the slowest input's time (a figure to look at, never a failure: ctest runs on
+// busy machines); --slowest writes that input to FILE, to look at what made it slow.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -43,10 +45,20 @@ void on_crash(int sig) {
   std::raise(sig);
 }
 
+// The slowest input so far and its time.
+std::string g_slowest;
+std::chrono::steady_clock::duration g_slowest_time{};
+
 void run(const std::string& input) {
   g_running = &input;
+  const auto start = std::chrono::steady_clock::now();
   LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(input.data()), input.size());
+  const auto took = std::chrono::steady_clock::now() - start;
   g_running = nullptr;
+  if (took > g_slowest_time) {
+    g_slowest_time = took;
+    g_slowest = input;
+  }
 }
 
 int hex_digit(char c) {
@@ -157,6 +169,7 @@ int main(int argc, char** argv) {
   long runs = 1'000'000;
   std::uint64_t seed = 0;  // another seed explores elsewhere; ctest keeps the default
   std::vector<std::string> tokens;
+  std::filesystem::path slowest_path;
   std::vector<std::filesystem::path> files;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -168,6 +181,8 @@ int main(int argc, char** argv) {
       seed = std::strtoull(argv[++i], nullptr, 10);
     } else if (a == "--dict" && i + 1 < argc) {
       tokens = read_dictionary(argv[++i]);
+    } else if (a == "--slowest" && i + 1 < argc) {
+      slowest_path = argv[++i];
     } else if (std::filesystem::is_directory(a)) {
       for (const auto& entry : std::filesystem::directory_iterator(a)) {
         if (entry.is_regular_file()) {
@@ -178,7 +193,8 @@ int main(int argc, char** argv) {
       files.push_back(a);
     } else {
       std::cerr << "usage: " << argv[0]
-                << " [--seconds S] [--runs N] [--seed N] [--dict FILE] CORPUS_DIR_OR_FILE...\n"
+                << " [--seconds S] [--runs N] [--seed N] [--dict FILE] [--slowest FILE]"
+                   " CORPUS_DIR_OR_FILE...\n"
                 << "cannot use '" << a << "'\n";
       return 2;
     }
@@ -213,6 +229,11 @@ int main(int argc, char** argv) {
     ++done;
   }
   std::cout << argv[0] << ": replayed " << corpus.size() << " seeds, ran " << done
-            << " mutated inputs, all promises kept\n";
+            << " mutated inputs, all promises kept; slowest input "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(g_slowest_time).count()
+            << " ms (" << g_slowest.size() << " bytes)\n";
+  if (!slowest_path.empty()) {
+    std::ofstream(slowest_path, std::ios::binary) << g_slowest;
+  }
   return 0;
 }
