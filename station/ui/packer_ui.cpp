@@ -5,6 +5,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
@@ -127,7 +128,7 @@ struct PackerUi::State : std::enable_shared_from_this<State> {
         co_await c->ws.async_write(asio::buffer(*m), asio::use_awaitable);
         c->queue.pop_front();
       }
-    } catch (const boost::system::system_error&) {
+    } catch (const std::exception&) {
       self->drop(c);
     }
     c->writing = false;
@@ -369,10 +370,19 @@ struct PackerUi::State : std::enable_shared_from_this<State> {
     if (o.verdict == Verdict::order_complete || o.verdict == Verdict::order_closed_short) {
       m["completion"] = completion_of(o);
     }
+    // From the scan reaching the station to its verdict leaving for the pages.
+    m["station_ms"] = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                                o.received_mono)
+                          .count();
     broadcast(message(m));
     last_verdict = std::move(m);
-    // Outbox depth and the packer change with verdicts: say so now, not at the next tick.
-    push_status();
+    // Outbox depth and the packer change with verdicts: say so right after the verdict has
+    // gone out, not at the next tick, and not before it.
+    asio::post(ex, [self = shared_from_this()] {
+      if (!self->stopped) {
+        self->push_status();
+      }
+    });
   }
 
   void push_status() {
@@ -515,6 +525,8 @@ struct PackerUi::State : std::enable_shared_from_this<State> {
       }
     } catch (const boost::system::system_error&) {
       // Closed by the page, the network or stop(): the page reconnects by itself.
+    } catch (const std::exception& e) {
+      spdlog::error("ui: page {}: {}; closing its connection", c->id, e.what());
     }
     self->drop(c);
   }

@@ -78,11 +78,16 @@ try {
   const painted = samples.map((s) => s.painted - s.t0);
   const frame = samples.map((s) => s.frame - s.t0);
   const received = samples.map((s) => s.received - s.t0);
+  const sent = samples.map((s) => s.sent - s.t0);
+  const arrived = samples.map((s) => s.arrived - s.t0);
   const fmt = (v) => v.toFixed(1).padStart(6);
   const line = (name, v) =>
     console.log(`  ${name.padEnd(40)} p50 ${fmt(percentile(v, 0.5))} ms   p99 ${fmt(percentile(v, 0.99))} ms   max ${fmt(Math.max(...v))} ms`);
   console.log(`${samples.length} scans typed into the packer UI at 1280x800 (${seconds.toFixed(1)} s), chromium headless`);
   console.log(`  verdicts: ${Object.entries(verdicts).map(([k, n]) => `${k} ${n}`).join(", ")}`);
+  line("Enter keydown -> scan sent", sent);
+  line("in the station: scan received -> verdict out", samples.map((s) => s.station));
+  line("Enter keydown -> verdict message arrives", arrived);
   line("Enter keydown -> verdict in the DOM", received);
   line("Enter keydown -> its frame begins", frame);
   line("Enter keydown -> verdict painted", painted);

@@ -164,8 +164,10 @@ pin_sha256 = "03ac674216f3e15c761ee1a5e255f067953623c8b388b4459e13f978d7c846f4" 
 after(async () => {
   if (browser) await browser.close();
   if (station) {
-    await station.stop();
+    const end = await station.stop();
     fs.writeFileSync(path.join(OUT, "stationd.log"), station.output());
+    // A clean stop after all of it (under the sanitizers too: they would make it fail).
+    assert.deepEqual(end, { code: 0, signal: null }, station.output());
   }
 });
 

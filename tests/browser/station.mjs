@@ -103,11 +103,15 @@ export class Station {
     }, "stationd to answer /healthz");
   }
 
+  // Stops the station and returns how it ended: {code, signal}.
   async stop(signal = "SIGTERM") {
-    if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode !== null) return;
-    const exit = once(this.proc, "exit");
-    this.proc.kill(signal);
-    await exit;
+    if (!this.proc) return null;
+    if (this.proc.exitCode === null && this.proc.signalCode === null) {
+      const exit = once(this.proc, "exit");
+      this.proc.kill(signal);
+      await exit;
+    }
+    return { code: this.proc.exitCode, signal: this.proc.signalCode };
   }
 
   output() {

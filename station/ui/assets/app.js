@@ -162,12 +162,13 @@ function verdict(m) {
 // From the terminator's keydown to the frame that shows the verdict: the frame's callback runs
 // before it is painted, and a message posted from there runs once it has been.
 function measure(p, m) {
+  const arrived = S.lastHeard;
   const received = performance.now();
   requestAnimationFrame(() => {
     const frame = performance.now();
     const channel = new MessageChannel();
     channel.port1.onmessage = () => {
-      S.latencies.push({ ref: m.ref, verdict: m.verdict, scan: m.scan, t0: p.t0, received, frame, painted: performance.now() });
+      S.latencies.push({ ref: m.ref, verdict: m.verdict, scan: m.scan, station: m.station_ms, t0: p.t0, sent: p.sentAt, arrived, received, frame, painted: performance.now() });
       if (S.latencies.length > 5000) S.latencies.shift();
     };
     channel.port2.postMessage(0);
@@ -185,6 +186,7 @@ function sendScan(data, t0 = performance.now()) {
   if (S.ws && S.ws.readyState === WebSocket.OPEN && S.conn === "online") {
     S.ws.send(JSON.stringify({ type: "scan", data, ref }));
     p.sent = true;
+    p.sentAt = performance.now();
   } else {
     if (S.queue.length >= MAX_QUEUED) {
       const dropped = S.queue.shift();
