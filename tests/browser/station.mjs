@@ -129,7 +129,11 @@ export async function launchChromium() {
     executablePath: chromiumPath(),
     headless: true,
     // The verdict sounds play without a click first, as on the kiosk.
-    args: ["--autoplay-policy=no-user-gesture-required", "--disable-dev-shm-usage"],
+    args: [
+      "--autoplay-policy=no-user-gesture-required",
+      "--disable-dev-shm-usage",
+      ...(process.env.PACKBENCH_CHROMIUM_ARGS || "").split(" ").filter(Boolean),
+    ],
   });
 }
 

@@ -257,14 +257,14 @@ function onPaste(e) {
   paintScanField();
 }
 
-let scanFieldQueued = false;
+// The field echoes what is typed once the keys pause, not on every key: a frame requested during
+// a scanner's burst would still be pending when the verdict arrives, and Chromium holds network
+// tasks back after keyboard input until that frame is out (a frame's worth of latency, measured
+// by tools/dev bench ui). A scanner's keys come a few milliseconds apart; a person's do not.
+let scanFieldTimer = 0;
 function paintScanField() {
-  if (scanFieldQueued) return;
-  scanFieldQueued = true;
-  requestAnimationFrame(() => {
-    scanFieldQueued = false;
-    renderScanField();
-  });
+  clearTimeout(scanFieldTimer);
+  scanFieldTimer = setTimeout(renderScanField, 80);
 }
 
 function masked(text) {
