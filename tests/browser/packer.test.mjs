@@ -271,6 +271,7 @@ test("the packer switches the screen to Japanese and back", async () => {
   await page.click("#locale");
   assert.equal(await page.getAttribute("html", "lang"), "ja");
   assert.equal(await text("#verdict-title"), "数量超過");
+  assert.equal(await text("#verdict-reason"), "Sencha green tea 100 g は 2 点すべてスキャン済みです。この商品は取り出してください。");
   assert.match(await text("#st-devices"), /プリンター · label/);
   assert.match(await text("#act-undo"), /取消/);
   await shot("08-japanese");

@@ -214,10 +214,10 @@ export const STRINGS = {
       packer_logged_out: { title: () => "ログアウトしました", reason: () => "お疲れさまでした。バッジをスキャンするとログインします。" },
       wrong_item: {
         title: () => "違う商品です",
-        reason: (c) => (c.item ? `${c.item.name} は注文 ${c.item.order} の商品です（${c.order} ではありません）。別に置いてください。` : `${c.scan} は注文 ${c.order} にありません。別に置いてください。`),
+        reason: (c) => (c.item ? `${c.item.name} は注文 ${c.item.order} の商品です。別に置いてください。` : `${c.scan} は注文 ${c.order} にありません。別に置いてください。`),
       },
       unknown_barcode: { title: () => "不明なコード", reason: (c) => `${c.scan} はどの注文の商品でもありません。ラベルを確認してください。` },
-      over_scan: { title: () => "数量超過", reason: (c) => `${c.order} の ${c.name} は ${c.qty} 点で、すべてスキャン済みです。この商品は取り出してください。` },
+      over_scan: { title: () => "数量超過", reason: (c) => `${c.name} は ${c.qty} 点すべてスキャン済みです。この商品は取り出してください。` },
       order_not_found: { title: () => "注文が見つかりません", reason: (c) => `注文 ${c.scan} はありません。注文のバーコードをスキャンしてください。` },
       order_already_packed: { title: () => "梱包済みの注文です", reason: (c) => `注文 ${c.scan} はすでに梱包されています。` },
       order_cancelled: { title: () => "キャンセルされた注文", reason: (c) => `${c.scan} は本部でキャンセルされました。梱包しないでください。` },
