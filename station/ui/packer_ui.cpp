@@ -123,9 +123,12 @@ struct PackerUi::State : std::enable_shared_from_this<State> {
 
   static asio::awaitable<void> write_loop(std::shared_ptr<State> self, std::shared_ptr<Client> c) {
     try {
-      while (!c->queue.empty() && c->open) {
+      while (c->open && !c->queue.empty()) {
         const Message m = c->queue.front();
         co_await c->ws.async_write(asio::buffer(*m), asio::use_awaitable);
+        if (!c->open) {
+          break;  // dropped while the write was in flight: its queue is gone
+        }
         c->queue.pop_front();
       }
     } catch (const std::exception&) {
