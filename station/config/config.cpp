@@ -91,8 +91,9 @@ class Reader {
       path(*t, "station", "state_dir", cfg_.station.state_dir);
     }
     if (const auto* t = table(root, "ui")) {
-      unknown_keys(*t, "ui", {"listen"});
+      unknown_keys(*t, "ui", {"listen", "locale"});
       string(*t, "ui", "listen", cfg_.ui.listen);
+      string(*t, "ui", "locale", cfg_.ui.locale);
     }
     if (const auto* t = table(root, "orders")) {
       unknown_keys(*t, "orders", {"file"});
@@ -465,6 +466,13 @@ std::vector<ConfigProblem> Config::validate() const {
        "station");
   }
   endpoint("ui.listen", ui.listen, "ui");
+  if (std::find(ui_locales().begin(), ui_locales().end(), ui.locale) == ui_locales().end()) {
+    std::string list;
+    for (const auto& l : ui_locales()) {
+      list += (list.empty() ? "" : ", ") + l;
+    }
+    at("ui.locale", "'" + ui.locale + "' is not one of " + list, "ui");
+  }
   if (!orders.file.empty() && !std::filesystem::is_regular_file(orders.file)) {
     at("orders.file", "no such file: " + orders.file.string());
   }

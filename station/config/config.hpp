@@ -108,6 +108,7 @@ struct Config {
   } station;
   struct {
     std::string listen = "127.0.0.1:8080";
+    std::string locale = "en";  // the packer UI's language until a packer picks another
   } ui;
   struct {
     std::filesystem::path file;  // optional
@@ -131,6 +132,12 @@ struct Config {
   std::vector<ConfigProblem> validate() const;
   discount::DiscountConfig discounts;  // [discounts] and [[campaign]] (docs/discounts.md)
 };
+
+// The languages the packer UI speaks.
+inline const std::vector<std::string>& ui_locales() {
+  static const std::vector<std::string> locales{"en", "ja"};
+  return locales;
+}
 
 // Every role the station prints, and the one it needs on every order.
 inline const std::vector<std::string>& known_print_roles() {

@@ -147,12 +147,23 @@ Result<void> StationApp::start() {
     spdlog::warn("no [sync] url: events stay in the outbox until one is configured");
   }
 
+  ui_ = std::make_unique<PackerUi>(
+      io_.get_executor(), PackerUiContext{*db_, *orders_, *pack_,
+                                          StationIdentity{config_.station.id, config_.station.site},
+                                          config_.pack, config_.ui.locale,
+                                          [this](std::string_view source, std::string_view text) {
+                                            return submit_scan(source, text);
+                                          },
+                                          [this] { return ui_status(); }});
+  pack_->add_listener([ui = ui_.get()](const ScanOutcome& o) { ui->on_verdict(o); });
+
   http_ = std::make_unique<HttpServer>(io_.get_executor(),
                                        [this](const HttpRequest& r) { return handle_http(r); });
+  http_->add_websocket("/ws", ui_->websocket());
   if (auto r = http_->listen(config_.ui.listen); !r) {
     return r;
   }
-  spdlog::info("packer UI and health on http://{}/ (health: /healthz)", config_.ui.listen);
+  spdlog::info("packer UI on http://{}/ (health: /healthz)", config_.ui.listen);
 
   for (const auto& sc : config_.scanners) {
     auto scanner = drivers::make_scanner(io_.get_executor(), sc.to_options());
@@ -178,6 +189,9 @@ void StationApp::stop() {
   stopped_ = true;
   for (auto& s : scanners_) {
     s->deactivate();
+  }
+  if (ui_) {
+    ui_->stop();
   }
   if (http_) {
     http_->stop();
@@ -265,12 +279,9 @@ HttpResponse StationApp::post_scan(const HttpRequest& req) {
     return make_response(req, http::status::unsupported_media_type, "application/json",
                          R"({"error":"send the scan as application/json"})");
   }
-  if (const auto origin = req[http::field::origin]; !origin.empty()) {
-    const std::string expected = "http://" + std::string(req[http::field::host]);
-    if (origin != expected) {
-      return make_response(req, http::status::forbidden, "application/json",
-                           R"({"error":"scans are taken from this station's own pages only"})");
-    }
+  if (!same_origin(req)) {
+    return make_response(req, http::status::forbidden, "application/json",
+                         R"({"error":"scans are taken from this station's own pages only"})");
   }
   std::string source = "api";
   boost::system::error_code ec;
@@ -292,6 +303,51 @@ HttpResponse StationApp::post_scan(const HttpRequest& req) {
   }
   return make_response(req, http::status::ok, "application/json",
                        json::serialize(outcome->to_json()) + "\n");
+}
+
+// What the packer UI's status bar shows: the back office's reach (the webhook's state and the
+// outbox waiting for it), every printer and scanner, and the cameras (none yet).
+json::object StationApp::ui_status() {
+  json::object s;
+  json::object network{{"configured", !config_.sync.url.empty()}};
+  json::value online;
+  if (sender_) {
+    const auto& st = sender_->status();
+    if (st.stopped) {
+      online = false;  // the back office said 410: it hears nothing until a restart
+    } else if (st.online) {
+      online = *st.online;
+    }
+    network["stopped"] = st.stopped;
+    network["last_error"] = st.last_error;
+    network["last_success"] = st.last_success;
+  }
+  network["online"] = online;
+  s["network"] = std::move(network);
+  json::object outbox;
+  if (auto d = outbox_->depth()) {
+    outbox["depth"] = d->events;
+    outbox["bytes"] = d->bytes;
+  } else {
+    outbox["error"] = d.error().message;
+  }
+  s["outbox"] = std::move(outbox);
+  auto devices = [](const auto& list) {
+    json::array out;
+    for (const auto& d : list) {
+      const auto st = d->status();
+      out.push_back(json::object{{"name", d->name()},
+                                 {"type", d->type()},
+                                 {"state", drivers::to_string(st.state)},
+                                 {"detail", st.detail}});
+    }
+    return out;
+  };
+  s["printers"] = devices(printers_);
+  s["scanners"] = devices(scanners_);
+  s["cameras"] = json::array{};
+  s["prints_pending"] = prints_->pending_count();
+  return s;
 }
 
 json::object StationApp::health() {
@@ -359,6 +415,9 @@ HttpResponse StationApp::handle_http(const HttpRequest& req) {
   if (path == "/api/scans") {
     return post_scan(req);
   }
+  if (auto page = ui_->serve(req)) {
+    return std::move(*page);
+  }
   if (req.method() != http::verb::get && req.method() != http::verb::head) {
     auto res = make_response(req, http::status::method_not_allowed, "application/json",
                              R"({"error":"method not allowed"})");
@@ -372,17 +431,6 @@ HttpResponse StationApp::handle_http(const HttpRequest& req) {
   if (path == "/metrics") {
     return make_response(req, http::status::ok, "text/plain; version=0.0.4; charset=utf-8",
                          metrics());
-  }
-  if (path == "/") {
-    std::string page =
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Packbench "
-        "station " +
-        config_.station.id +
-        "</title></head><body style=\"font:24px sans-serif;margin:2em\"><h1>Packbench station " +
-        config_.station.id +
-        "</h1><p>Scan an order to begin.</p><p><a href=\"/healthz\">Station health "
-        "(JSON)</a></p></body></html>\n";
-    return make_response(req, http::status::ok, "text/html; charset=utf-8", std::move(page));
   }
   return make_response(req, http::status::not_found, "application/json",
                        R"({"error":"not found"})");

@@ -20,6 +20,7 @@
 #include "station/print/print_queue.hpp"
 #include "station/store/checkpointer.hpp"
 #include "station/store/store.hpp"
+#include "station/ui/packer_ui.hpp"
 
 namespace packbench::station {
 
@@ -43,6 +44,9 @@ class StationApp {
   // Hears every verdict after its commit: the UI, the stack light, benchmarks.
   void add_verdict_listener(VerdictListener listener);
 
+  // The packer UI, once started: for parts of the station that add to what it shows.
+  PackerUi* ui() { return ui_.get(); }
+
   boost::json::object health();
   std::string metrics();  // Prometheus text format
   HttpResponse handle_http(const HttpRequest& req);
@@ -51,6 +55,7 @@ class StationApp {
   Result<void> import_orders(const std::string& json, const std::string& source);
   Result<ScanOutcome> on_scan(drivers::Scan scan);
   HttpResponse post_scan(const HttpRequest& req);
+  boost::json::object ui_status();
 
   boost::asio::io_context& io_;
   Config config_;
@@ -66,6 +71,7 @@ class StationApp {
   std::unique_ptr<PrintQueue> prints_;
   std::unique_ptr<PackSession> pack_;
   std::unique_ptr<OutboxSender> sender_;
+  std::unique_ptr<PackerUi> ui_;
   std::unique_ptr<HttpServer> http_;
   bool stopped_ = false;
 };

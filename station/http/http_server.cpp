@@ -11,6 +11,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <list>
 
 #include "packbench/drivers/endpoint.hpp"
@@ -34,11 +35,22 @@ HttpResponse make_response(const HttpRequest& req, http::status status, std::str
   return res;
 }
 
+bool same_origin(const HttpRequest& req) {
+  const auto origin = req[http::field::origin];
+  if (origin.empty()) {
+    return true;
+  }
+  const auto host = req[http::field::host];
+  return !host.empty() && origin.size() == 7 + host.size() && origin.starts_with("http://") &&
+         origin.substr(7) == host;
+}
+
 struct HttpServer::State : std::enable_shared_from_this<State> {
   State(asio::any_io_executor e, HttpHandler h) : ex(e), acceptor(e), handler(std::move(h)) {}
   asio::any_io_executor ex;
   tcp::acceptor acceptor;
   HttpHandler handler;
+  std::map<std::string, WebSocketRoute, std::less<>> websockets;
   std::list<std::weak_ptr<beast::tcp_stream>> streams;
   bool running = false;
 
@@ -53,6 +65,24 @@ struct HttpServer::State : std::enable_shared_from_this<State> {
         co_await http::async_read(*stream, buffer, parser, asio::use_awaitable);
         HttpRequest req = parser.release();
         HttpResponse res;
+        const auto target = std::string_view(req.target());
+        const auto route = beast::websocket::is_upgrade(req)
+                               ? websockets.find(target.substr(0, target.find('?')))
+                               : websockets.end();
+        if (route != websockets.end()) {
+          if (auto refused = route->second.check(req)) {
+            refused->keep_alive(false);
+            co_await http::async_write(*stream, *refused, asio::use_awaitable);
+            break;
+          }
+          // The route owns the connection from here; this coroutine lets go of it (and stop()
+          // no longer sees it).
+          stream->expires_never();
+          beast::tcp_stream owned = std::move(*stream);
+          stream.reset();
+          route->second.take(std::move(owned), std::move(req));
+          co_return;
+        }
         try {
           res = handler(req);
         } catch (const std::exception& e) {
@@ -85,6 +115,8 @@ struct HttpServer::State : std::enable_shared_from_this<State> {
         spdlog::warn("http: accept failed: {}", ec.message());
         continue;
       }
+      // Verdicts are small writes that must leave at once, not wait for an earlier ACK.
+      socket.set_option(tcp::no_delay(true), ec);
       auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
       streams.remove_if([](const auto& w) { return w.expired(); });
       streams.push_back(stream);
@@ -98,6 +130,10 @@ HttpServer::HttpServer(asio::any_io_executor ex, HttpHandler handler)
 
 HttpServer::~HttpServer() {
   stop();
+}
+
+void HttpServer::add_websocket(std::string path, WebSocketRoute route) {
+  state_->websockets.insert_or_assign(std::move(path), std::move(route));
 }
 
 Result<void> HttpServer::listen(const std::string& address) {

@@ -109,6 +109,15 @@ bool OrderBook::knows_barcode(const std::string& key) {
   return sel.step();
 }
 
+std::optional<std::string> OrderBook::order_with_barcode(const std::string& key) {
+  auto sel = db_.statement("SELECT order_id FROM order_barcodes WHERE key = ?1 LIMIT 1");
+  sel.bind_all(key);
+  if (!sel.step()) {
+    return std::nullopt;
+  }
+  return sel.column_text(0);
+}
+
 Result<int> OrderBook::index_barcodes() {
   return db_.write([&] {
     std::vector<std::string> missing;

@@ -33,6 +33,8 @@ class OrderBook {
   void set_status(const std::string& id, OrderStatus status);
   // Whether any known order has a line with this barcode (as barcode_key gives it).
   bool knows_barcode(const std::string& key);
+  // An order that has a line with this barcode (as barcode_key gives it), if any.
+  std::optional<std::string> order_with_barcode(const std::string& key);
   // Indexes the barcodes of orders stored before the index existed. Idempotent.
   Result<int> index_barcodes();
 

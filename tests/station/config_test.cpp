@@ -90,6 +90,7 @@ TEST_F(ConfigTest, DefaultsFillWhatIsLeftOut) {
   ASSERT_TRUE(loaded.ok()) << all(loaded.problems);
   EXPECT_FALSE(loaded.config.station.id.empty());  // the host name
   EXPECT_EQ(loaded.config.ui.listen, "127.0.0.1:8080");
+  EXPECT_EQ(loaded.config.ui.locale, "en");
   EXPECT_EQ(loaded.config.printers[0].dpi, 203);
   EXPECT_EQ(loaded.config.printers[0].roles, std::vector<std::string>{"shipping-label"});
   EXPECT_EQ(loaded.config.printers[0].directory, "/var/lib/packbench/prints");
@@ -156,6 +157,25 @@ retry_base_ms = "fast"
   }
   EXPECT_EQ(p.size(), std::size(wants)) << all(p);
   EXPECT_EQ(find(p, "station.colour")->to_string().rfind("bad.toml:3:", 0), 0u);
+}
+
+TEST_F(ConfigTest, UiLocaleIsOneTheUiSpeaks) {
+  const std::string printer = "[[printer]]\nname = \"p\"\ntype = \"file\"\n";
+  const auto ja = ps::load_config_text("[ui]\nlocale = \"ja\"\n" + printer, "ja.toml", dir.path());
+  ASSERT_TRUE(ja.ok()) << all(ja.problems);
+  EXPECT_EQ(ja.config.ui.locale, "ja");
+
+  const auto fr = ps::load_config_text(
+      "[ui]\nlisten = \"127.0.0.1:8080\"\nlocale = \"fr\"\n" + printer, "fr.toml", dir.path());
+  ASSERT_EQ(fr.problems.size(), 1u) << all(fr.problems);
+  EXPECT_EQ(fr.problems[0].key, "ui.locale");
+  EXPECT_EQ(fr.problems[0].line, 3);
+  EXPECT_NE(fr.problems[0].message.find("'fr' is not one of en, ja"), std::string::npos)
+      << fr.problems[0].to_string();
+
+  const auto wrong_type =
+      ps::load_config_text("[ui]\nlocale = 5\n" + printer, "t.toml", dir.path());
+  EXPECT_NE(find(wrong_type.problems, "ui.locale"), nullptr) << all(wrong_type.problems);
 }
 
 TEST_F(ConfigTest, SyntaxErrorNamesTheLine) {

@@ -1,0 +1,637 @@
+// The packer UI in a real browser: Debian's chromium, headless, driven by playwright-core,
+// against the real stationd (built binary, PACKBENCH_STATIOND) on free loopback ports with a
+// file printer and its own state folder. Scans are typed into the page as a keyboard-wedge
+// scanner types them. Every step saves a screenshot into PACKBENCH_BROWSER_OUTPUT (ctest: the
+// test's binary folder, tests/browser/output/).
+//
+// Waits are on events (a verdict received, a selector showing, a port answering), never sleeps.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import http from "node:http";
+import path from "node:path";
+import { once } from "node:events";
+
+import {
+  Station,
+  freePort,
+  launchChromium,
+  scan,
+  tempDir,
+  verdictAfter,
+  verdictCount,
+  wedge,
+} from "./station.mjs";
+
+const OUT = process.env.PACKBENCH_BROWSER_OUTPUT || path.join(process.cwd(), "browser-output");
+fs.mkdirSync(OUT, { recursive: true });
+for (const f of fs.readdirSync(OUT)) if (f.endsWith(".png")) fs.rmSync(path.join(OUT, f));
+
+// A picture inline, as an order may carry one (the page must work with the network down).
+const PICTURE =
+  "data:image/svg+xml," +
+  encodeURIComponent(
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10" fill="#7cb342"/><circle cx="5" cy="5" r="3" fill="#fff"/></svg>',
+  );
+
+const LONG = "Extra-long product name that must never push anything else on the screen out of place";
+
+const ORDERS = {
+  orders: [
+    {
+      id: "DEMO-1001",
+      customer: { name: "山田 花子", locale: "ja", first_order: true },
+      lines: [
+        { sku: "TEA-SENCHA-100", name: "Sencha green tea 100 g", qty: 2, barcodes: ["4901234567894"], image: PICTURE },
+        { sku: "CUP-YUNOMI-BLU", name: "Yunomi cup, blue", qty: 1, barcodes: ["4909876543214"] },
+      ],
+    },
+    {
+      id: "DEMO-1002",
+      customer: { name: "Alex Morgan", locale: "en" },
+      lines: [
+        { sku: "TEA-HOJI-200", name: "Hojicha roasted tea 200 g", qty: 1, barcodes: ["4901234500013"] },
+        { sku: "WHISK-CHASEN", name: "Bamboo matcha whisk", qty: 1, barcodes: ["4909876500019"] },
+      ],
+    },
+    {
+      id: "DEMO-1003",
+      customer: { name: "佐藤 健", locale: "ja" },
+      lines: [
+        { sku: "MATCHA-30", name: "Ceremonial matcha 30 g", qty: 3, barcodes: ["4901234500020"], lot_required: true },
+        { sku: "KETTLE-TETSU", name: "Tetsubin kettle", qty: 1, barcodes: ["09506000134352"], serial_required: true },
+      ],
+    },
+    {
+      id: "DEMO-1004",
+      lines: [{ sku: "TEA-SENCHA-100", name: "Sencha green tea 100 g", qty: 1, barcodes: ["4901234567894"] }],
+    },
+    {
+      id: "BURST-1",
+      lines: [
+        { sku: "KETTLE-TETSU", name: "Tetsubin kettle", qty: 12, barcodes: ["09506000134352"], serial_required: true },
+        { sku: "TEA-SENCHA-100", name: "Sencha green tea 100 g", qty: 1, barcodes: ["4901234567894"] },
+      ],
+    },
+    ...["LAYOUT-1280", "LAYOUT-1920"].map((id) => ({
+      id,
+      customer: { name: "Customer with a rather long name, Esq." },
+      lines: [
+        { sku: "TEA-SENCHA-100", name: "Sencha green tea 100 g", qty: 2, barcodes: ["4901234567894"], image: PICTURE },
+        { sku: "LONG-1", name: LONG, qty: 1, barcodes: ["4909876543214"] },
+        ...Array.from({ length: 8 }, (_, i) => ({
+          sku: `FILL-${i}`,
+          name: `Filler item ${i}`,
+          qty: 1,
+          barcodes: [`FILL-${id}-${i}`],
+        })),
+      ],
+    })),
+  ],
+};
+
+let station;
+let uiPort;
+let printsDir;
+let browser;
+let page;
+const pageErrors = [];
+
+async function shot(name) {
+  await page.screenshot({ path: path.join(OUT, `${name}.png`) });
+}
+
+async function text(selector) {
+  return (await page.textContent(selector)) ?? "";
+}
+
+before(async () => {
+  const dir = tempDir("browser");
+  printsDir = path.join(dir, "prints");
+  uiPort = await freePort();
+  const scannerPort = await freePort();
+  station = new Station({
+    dir,
+    files: { "orders.json": JSON.stringify(ORDERS) },
+    config: `[station]
+id = "pack-07"
+site = "test-dc"
+state_dir = "state"
+
+[ui]
+listen = "127.0.0.1:${uiPort}"
+locale = "en"
+
+[orders]
+file = "orders.json"
+
+[[scanner]]
+name = "bench"
+type = "tcp-listen"
+address = "127.0.0.1:${scannerPort}"
+
+[[printer]]
+name = "label"
+type = "file"
+directory = "prints"
+roles = ["shipping-label", "insert", "discount-card", "packing-slip"]
+
+[pack]
+reason_codes = ["short-pick", "damaged", "out-of-stock"]
+
+[[pack.supervisor]]
+id = "sv-test"
+badge = "SV-TEST"
+pin_sha256 = "03ac674216f3e15c761ee1a5e255f067953623c8b388b4459e13f978d7c846f4"   # 1234
+`,
+  });
+  await station.start(uiPort);
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+  if (process.env.DEBUG_WS) {
+    page.on("console", (m) => console.log("console", m.text()));
+    page.on("websocket", (ws) => {
+      ws.on("framereceived", (f) => console.log("<<", String(f.payload).slice(0, 120)));
+      ws.on("framesent", (f) => console.log(">>", String(f.payload).slice(0, 120)));
+      ws.on("close", () => console.log("WS CLOSED"));
+    });
+  }
+  await page.goto(`http://127.0.0.1:${uiPort}/`);
+  await page.waitForFunction(() => window.packbench && window.packbench.state().conn === "online");
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (station) {
+    const end = await station.stop();
+    fs.writeFileSync(path.join(OUT, "stationd.log"), station.output());
+    // A clean stop after all of it (under the sanitizers too: they would make it fail).
+    assert.deepEqual(end, { code: 0, signal: null }, station.output());
+  }
+});
+
+test("the page comes from the station: assets, status bar and the login screen", async () => {
+  const res = await fetch(`http://127.0.0.1:${uiPort}/app.js`);
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get("content-type"), /^text\/javascript/);
+  assert.ok(res.headers.get("etag"));
+  const again = await fetch(`http://127.0.0.1:${uiPort}/app.js`, { headers: { "If-None-Match": res.headers.get("etag") } });
+  assert.equal(again.status, 304);
+  assert.match((await fetch(`http://127.0.0.1:${uiPort}/`)).headers.get("content-security-policy"), /connect-src 'self'/);
+
+  assert.equal(await page.getAttribute("body", "data-screen"), "login");
+  assert.match(await text("#login-instruction"), /Scan your badge/);
+  assert.match(await text("#verdict-reason"), /Station pack-07/);
+  await page.waitForSelector('#st-devices .chip[data-kind="printer"][data-state="ready"]');
+  assert.match(await text("#st-station"), /pack-07/);
+  assert.match(await text("#st-camera"), /none/);
+  // No [sync] url: the back office is not set up and what it has not heard waits.
+  assert.equal(await page.getAttribute("#st-network", "data-level"), "warn");
+  assert.match(await text("#st-network"), /not set up/);
+  assert.equal(await page.getAttribute("#st-outbox", "data-depth"), "0");
+  assert.match(await text('#st-devices .chip[data-kind="scanner"]'), /bench.*ready/);
+  await shot("01-login");
+});
+
+test("a badge scan logs the packer in", async () => {
+  const v = await scan(page, "PK-0042");
+  assert.equal(v.verdict, "packer_logged_in");
+  assert.equal(await page.getAttribute("body", "data-screen"), "idle");
+  assert.equal(await page.getAttribute("body", "data-tone"), "accept");
+  assert.match(await text("#verdict-title"), /Hello, 0042/);
+  assert.match(await text("#st-packer"), /0042/);
+  assert.match(await text("#idle-instruction"), /Scan an order/);
+  await shot("02-idle");
+});
+
+test("an order opens with its lines, names and pictures", async () => {
+  const v = await scan(page, "DEMO-1001");
+  assert.equal(v.verdict, "order_opened");
+  assert.equal(await page.getAttribute("body", "data-screen"), "order");
+  assert.equal(await text("#progress-scanned"), "0");
+  assert.equal(await text("#progress-expected"), "3");
+  assert.match(await text("#verdict-reason"), /3 items to scan/);
+  assert.match(await text("#customer"), /山田 花子/);
+  assert.match(await text('.line[data-line="0"] .name'), /Sencha green tea 100 g/);
+  assert.equal(await text('.line[data-line="0"] .count'), "0 / 2");
+  assert.match(await text('.line[data-line="1"] .name'), /Yunomi cup, blue/);
+  const src = await page.getAttribute('.line[data-line="0"] img.picture', "src");
+  assert.ok(src.startsWith("data:image/svg+xml"));
+  await page.waitForFunction(() => document.querySelector('.line[data-line="0"] img.picture').complete);
+  await shot("03-order-open");
+});
+
+test("the right item is accepted in green with its count", async () => {
+  const soundsBefore = await page.evaluate(() => window.packbench.sounds.length);
+  const v = await scan(page, "4901234567894");
+  assert.equal(v.verdict, "item_accepted");
+  assert.equal(await page.getAttribute("body", "data-tone"), "accept");
+  assert.equal(await text("#verdict-title"), "OK");
+  assert.match(await text("#verdict-reason"), /Sencha green tea 100 g: 1 of 2/);
+  assert.equal(await text('.line[data-line="0"] .count'), "1 / 2");
+  assert.equal(await text("#progress-scanned"), "1");
+  assert.deepEqual(await page.evaluate((n) => window.packbench.sounds.slice(n), soundsBefore), ["accept"]);
+  await shot("04-item-accepted");
+});
+
+test("a wrong item is refused in red, saying which item and whose it is", async () => {
+  const soundsBefore = await page.evaluate(() => window.packbench.sounds.length);
+  const v = await scan(page, "4901234500013");
+  assert.equal(v.verdict, "wrong_item");
+  assert.equal(await page.getAttribute("body", "data-tone"), "reject");
+  assert.equal(await text("#verdict-title"), "Wrong item");
+  assert.match(await text("#verdict-reason"), /Hojicha roasted tea 200 g belongs to order DEMO-1002, not to DEMO-1001/);
+  assert.equal(await text("#progress-scanned"), "1");
+  assert.deepEqual(await page.evaluate((n) => window.packbench.sounds.slice(n), soundsBefore), ["reject"]);
+  await shot("05-wrong-item");
+});
+
+test("an unknown code is told apart from a wrong item", async () => {
+  const v = await scan(page, "2000000000015");
+  assert.equal(v.verdict, "unknown_barcode");
+  assert.equal(await text("#verdict-title"), "Unknown code");
+  assert.match(await text("#verdict-reason"), /2000000000015 is no product of any order here/);
+  await shot("06-unknown-code");
+});
+
+test("a surplus item is refused as an over-scan", async () => {
+  assert.equal((await scan(page, "4901234567894")).verdict, "item_accepted");
+  assert.equal(await text('.line[data-line="0"] .count'), "2 / 2");
+  assert.equal(await page.getAttribute('.line[data-line="0"]', "class"), "line done last");
+  const v = await scan(page, "4901234567894");
+  assert.equal(v.verdict, "over_scan");
+  assert.equal(await text("#verdict-title"), "Too many");
+  assert.match(await text("#verdict-reason"), /DEMO-1001 needs 2 × Sencha green tea 100 g, all already scanned/);
+  assert.equal(await text("#progress-scanned"), "2");
+  await shot("07-over-scan");
+});
+
+test("the packer switches the screen to Japanese and back", async () => {
+  await page.click("#locale");
+  assert.equal(await page.getAttribute("html", "lang"), "ja");
+  assert.equal(await text("#verdict-title"), "数量超過");
+  assert.equal(await text("#verdict-reason"), "Sencha green tea 100 g は 2 点すべてスキャン済みです。この商品は取り出してください。");
+  assert.match(await text("#st-devices"), /プリンター · label/);
+  assert.match(await text("#act-undo"), /取消/);
+  await shot("08-japanese");
+  await page.click("#locale");
+  assert.equal(await page.getAttribute("html", "lang"), "en");
+  assert.equal(await text("#verdict-title"), "Too many");
+  // The choice belongs to the packer: it is what this page shows them from now on.
+  assert.equal(await page.evaluate(() => localStorage.getItem("packbench.locale.0042")), "en");
+});
+
+test("the last item completes the order: what was printed, and the discount code", async () => {
+  const v = await scan(page, "4909876543214");
+  assert.equal(v.verdict, "order_complete");
+  assert.equal(await page.getAttribute("body", "data-screen"), "complete");
+  assert.equal(await page.getAttribute("body", "data-tone"), "complete");
+  assert.match(await text("#complete-summary"), /DEMO-1001: 3 items in 1 box/);
+  // The label goes to the file printer; the screen follows the job until it is printed.
+  await page.waitForSelector('#printed-list li[data-role="shipping-label"][data-state="printed"]');
+  assert.match(await text("#printed-list"), /Shipping label.*label.*printed/);
+  const files = fs.readdirSync(printsDir).filter((f) => f.includes("DEMO-1001"));
+  assert.equal(files.length, 1, `prints: ${fs.readdirSync(printsDir)}`);
+  // The order.packed event waits in the outbox (no [sync] url): the status bar counts it.
+  await page.waitForSelector('#st-outbox[data-depth="1"][data-waiting="yes"]');
+  // No discount code was issued for this order: none is shown.
+  assert.equal(await page.isVisible("#discount-code"), false);
+  await shot("09-complete");
+
+  // A completion that carries a discount code shows it, big, for the packer to see it went in.
+  const withCode = await page.evaluate(() => {
+    const last = window.packbench.state().last;
+    const m = structuredClone(last);
+    m.seq += 1;
+    m.completion.discount = { code: "THANKS-7K2M-9QX4", description: "10% off the next order", url: "https://shop.example/discount/THANKS-7K2M-9QX4" };
+    window.packbench.receive(m);
+    return m.completion.discount.code;
+  });
+  await page.waitForSelector("#discount-code", { state: "visible" });
+  assert.equal(await text("#discount-code"), withCode);
+  assert.match(await text("#discount-note"), /10% off the next order/);
+  await shot("10-complete-discount");
+});
+
+test("multi-box and undo: a box closes, its label prints, the next items go to the next box", async () => {
+  assert.equal((await scan(page, "DEMO-1002")).verdict, "order_opened");
+  assert.equal((await scan(page, "4901234500013")).verdict, "item_accepted");
+  // The packer taps Undo: the item comes out of the box.
+  let n = await verdictCount(page);
+  await page.click("#act-undo");
+  let v = await verdictAfter(page, n);
+  assert.equal(v.verdict, "scan_undone");
+  assert.match(await text("#verdict-reason"), /Hojicha roasted tea 200 g: take it out of the box/);
+  assert.equal(await text('.line[data-line="0"] .count'), "0 / 1");
+  assert.equal((await scan(page, "4901234500013")).verdict, "item_accepted");
+  n = await verdictCount(page);
+  await page.click("#act-box");
+  v = await verdictAfter(page, n);
+  assert.equal(v.verdict, "box_closed");
+  assert.match(await text("#verdict-reason"), /Box 1: label printing. Next items go to box 2/);
+  assert.equal(await text("#progress-box"), "Box 2");
+  await shot("11-box-closed");
+  assert.equal((await scan(page, "4909876500019")).verdict, "order_complete");
+  assert.match(await text("#complete-summary"), /DEMO-1002: 2 items in 2 boxes/);
+  await page.waitForFunction(
+    () => document.querySelectorAll('#printed-list li[data-role="shipping-label"][data-state="printed"]').length === 2,
+  );
+  assert.match(await text("#printed-list"), /Shipping label 1\/2.*Shipping label 2\/2/);
+  await shot("12-complete-two-boxes");
+});
+
+test("exceptions: a lot prompt, then a short pick with the supervisor's PIN and a reason", async () => {
+  assert.equal((await scan(page, "DEMO-1003")).verdict, "order_opened");
+  let v = await scan(page, "4901234500020");
+  assert.equal(v.verdict, "lot_needed");
+  assert.equal(await page.getAttribute("body", "data-tone"), "prompt");
+  assert.equal(await page.getAttribute("#prompt", "data-kind"), "lot");
+  assert.match(await text("#prompt-text"), /Scan the lot of Ceremonial matcha 30 g/);
+  await shot("13-lot-prompt");
+  v = await scan(page, "LOT-2026-A1");
+  assert.equal(v.verdict, "item_accepted");
+  assert.equal(await page.getAttribute("#prompt", "data-kind"), "none");
+
+  let n = await verdictCount(page);
+  await page.click("#act-short");
+  v = await verdictAfter(page, n);
+  assert.equal(v.verdict, "supervisor_needed");
+  await page.waitForSelector("#pinpad", { state: "visible" });
+  for (const k of ["1", "2", "3", "4"]) await page.click(`#pinpad-keys button[data-key="${k}"]`);
+  assert.equal(await text("#pinpad-value"), "••••");
+  await shot("14-supervisor-pin");
+  n = await verdictCount(page);
+  await page.click('#pinpad-keys button[data-key="ok"]');
+  v = await verdictAfter(page, n);
+  assert.equal(v.verdict, "reason_needed");
+  assert.equal(v.scan, "PIN-****");
+  await page.waitForSelector("#pinpad", { state: "hidden" });
+  await page.waitForSelector('#prompt-actions button[data-reason="damaged"]');
+  await shot("15-reason");
+  n = await verdictCount(page);
+  await page.click('#prompt-actions button[data-reason="damaged"]');
+  v = await verdictAfter(page, n);
+  assert.equal(v.verdict, "order_closed_short");
+  assert.equal(await page.getAttribute("body", "data-screen"), "complete");
+  assert.match(await text("#complete-summary"), /DEMO-1003: 1 of 4 items, closed short \(damaged\)/);
+  await shot("16-closed-short");
+});
+
+test("cancel takes a second tap, then the order is given up at this bench", async () => {
+  assert.equal((await scan(page, "DEMO-1004")).verdict, "order_opened");
+  assert.equal((await scan(page, "4901234567894")).verdict, "order_complete");
+  // Reopen it with the supervisor's badge, then cancel the reopened pack.
+  let n = await verdictCount(page);
+  await page.click("#act-reopen");
+  assert.equal((await verdictAfter(page, n)).verdict, "supervisor_needed");
+  assert.equal((await scan(page, "SV-TEST")).verdict, "reopen_authorised");
+  assert.equal((await scan(page, "DEMO-1004")).verdict, "order_reopened");
+  const before = await verdictCount(page);
+  await page.click("#act-cancel");
+  assert.equal(await text("#act-cancel"), "Tap again");
+  assert.equal(await verdictCount(page), before);
+  await page.click("#act-cancel");
+  const v = await verdictAfter(page, before);
+  assert.equal(v.verdict, "pack_cancelled");
+  assert.equal(await page.getAttribute("body", "data-screen"), "idle");
+  await shot("17-cancelled");
+});
+
+test("a burst of keystrokes is never lost or split", async () => {
+  assert.equal((await scan(page, "BURST-1")).verdict, "order_opened");
+  // Ten kettles, each with its serial in a GS1 element string, as one continuous stream of key
+  // events sent without waiting for any of them: far faster than a scanner types.
+  const scans = Array.from({ length: 10 }, (_, i) => `(01)09506000134352(21)SN-${String(i).padStart(2, "0")}-QWERTYUIOPASDFGHJKL`);
+  const cdp = await page.context().newCDPSession(page);
+  const before = await verdictCount(page);
+  const sent = [];
+  for (const s of scans) {
+    for (const ch of s) {
+      sent.push(cdp.send("Input.dispatchKeyEvent", { type: "keyDown", key: ch, text: ch, unmodifiedText: ch }));
+      sent.push(cdp.send("Input.dispatchKeyEvent", { type: "keyUp", key: ch }));
+    }
+    sent.push(cdp.send("Input.dispatchKeyEvent", { type: "keyDown", key: "Enter", code: "Enter", windowsVirtualKeyCode: 13, text: "\r" }));
+    sent.push(cdp.send("Input.dispatchKeyEvent", { type: "keyUp", key: "Enter", code: "Enter", windowsVirtualKeyCode: 13 }));
+  }
+  await Promise.all(sent);
+  await page.waitForFunction((n) => window.packbench.state().verdicts >= n, before + scans.length);
+  const got = await page.evaluate((n) => window.packbench.latencies.slice(-n).map((l) => [l.scan, l.verdict]), scans.length);
+  assert.deepEqual(got, scans.map((s) => [s, "item_accepted"]));
+  assert.equal(await text('.line[data-line="0"] .count'), "10 / 12");
+  assert.equal(await text("#progress-scanned"), "10");
+
+  // And through the ordinary keyboard path: a serial prompted for, typed in one go with its item.
+  await wedge(page, "09506000134352");
+  await wedge(page, "SN-TYPED-AFTER-ITEM");
+  await page.waitForFunction((n) => window.packbench.state().verdicts >= n && window.packbench.state().pending === 0, before + scans.length + 2);
+  const last = await page.evaluate(() => window.packbench.latencies.slice(-2).map((l) => [l.scan, l.verdict]));
+  assert.deepEqual(last, [
+    ["09506000134352", "serial_needed"],
+    ["SN-TYPED-AFTER-ITEM", "item_accepted"],
+  ]);
+  await shot("18-burst");
+  assert.equal((await scan(page, "CMD-CANCEL")).verdict, "pack_cancelled");
+});
+
+test("another origin's page cannot drive the bench", async () => {
+  // Over raw HTTP: the upgrade is refused with 403.
+  const refused = await new Promise((resolve, reject) => {
+    const req = http.request({
+      host: "127.0.0.1",
+      port: uiPort,
+      path: "/ws",
+      headers: {
+        Connection: "Upgrade",
+        Upgrade: "websocket",
+        "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        Origin: "http://evil.example",
+      },
+    });
+    req.on("response", (res) => resolve(res.statusCode));
+    req.on("upgrade", () => resolve(101));
+    req.on("error", reject);
+    req.end();
+  });
+  assert.equal(refused, 403);
+
+  // In the browser: a page served from another origin tries to open the station's WebSocket.
+  const other = http.createServer((_, res) => {
+    res.writeHead(200, { "Content-Type": "text/html" });
+    res.end("<!doctype html><title>elsewhere</title>");
+  });
+  other.listen(0, "127.0.0.1");
+  await once(other, "listening");
+  const foreign = await browser.newPage();
+  try {
+    await foreign.goto(`http://127.0.0.1:${other.address().port}/`);
+    const outcome = await foreign.evaluate(
+      (port) =>
+        new Promise((resolve) => {
+          const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+          ws.onopen = () => resolve("open");
+          ws.onclose = () => resolve("refused");
+        }),
+      uiPort,
+    );
+    assert.equal(outcome, "refused");
+  } finally {
+    await foreign.close();
+    other.close();
+  }
+});
+
+test("the page shows it is reconnecting when the station dies, and recovers by itself", async () => {
+  assert.equal((await scan(page, "DEMO-1002")).verdict, "order_already_packed");
+  assert.match(await text("#verdict-reason"), /Order DEMO-1002 was packed before/);
+  // An order in progress, so that the restarted station has something to resume.
+  const layoutOrder = "LAYOUT-1280";
+  assert.equal((await scan(page, layoutOrder)).verdict, "order_opened");
+  assert.equal((await scan(page, "4901234567894")).verdict, "item_accepted");
+
+  await station.stop("SIGKILL");
+  await page.waitForSelector('#conn[data-state="reconnecting"]', { state: "visible" });
+  assert.match(await text("#conn-text"), /reconnecting/);
+  // Scanned while the station is away: held, in order, and sent when it is back.
+  await wedge(page, "4901234567894");
+  await page.waitForSelector('#scan[data-queued="1"]');
+  assert.match(await text("#scan-hint"), /1 scan waiting for the station/);
+  await shot("19-reconnecting");
+
+  const n = await verdictCount(page);
+  await station.start(uiPort);
+  await page.waitForFunction(() => window.packbench.state().conn === "online");
+  const v = await verdictAfter(page, n);
+  assert.equal(v.verdict, "item_accepted");
+  assert.equal(v.order, layoutOrder);
+  assert.equal(await text('.line[data-line="0"] .count'), "2 / 2");
+  assert.match(await text("#st-packer"), /0042/);
+  await shot("20-reconnected");
+});
+
+// Boxes that must not move between screens and verdicts.
+const FIXED = [
+  "#statusbar",
+  "#main",
+  "#verdict",
+  "#verdict-title",
+  "#verdict-reason",
+  "#verdict-detail",
+  "#progress",
+  "#prompt",
+  "#body",
+  "#scanbar",
+  "#scan",
+  "#actions",
+  "#act-undo",
+  "#act-box",
+  "#act-short",
+  "#act-cancel",
+  "#act-reopen",
+  "#st-network",
+  "#st-outbox",
+  "#st-devices",
+  "#st-camera",
+  "#st-station",
+  "#st-packer",
+  "#locale",
+];
+
+async function boxes(p) {
+  return p.evaluate((selectors) => {
+    const out = {};
+    for (const s of selectors) {
+      const r = document.querySelector(s).getBoundingClientRect();
+      out[s] = [r.x, r.y, r.width, r.height].map((v) => Math.round(v * 10) / 10);
+    }
+    const doc = document.documentElement;
+    out.overflow = [doc.scrollWidth > innerWidth, doc.scrollHeight > innerHeight];
+    return out;
+  }, FIXED);
+}
+
+for (const [width, height] of [
+  [1280, 800],
+  [1920, 1080],
+]) {
+  test(`at ${width}×${height} nothing moves between screens and verdicts`, async () => {
+    const p = await browser.newPage({ viewport: { width, height } });
+    p.on("pageerror", (e) => pageErrors.push(e.message));
+    await p.addInitScript(() => {
+      window.__shifts = [];
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) {
+          const name = (n) =>
+            !n ? "?" : n.id ? `#${n.id}` : n.className ? `${n.nodeName}.${n.className}` : `${n.nodeName} in ${name(n.parentElement)}`;
+          window.__shifts.push({
+            value: e.value,
+            sources: (e.sources || []).map((s) => ({ node: name(s.node), from: s.previousRect, to: s.currentRect })),
+          });
+        }
+      }).observe({ type: "layout-shift", buffered: true });
+    });
+    try {
+      await p.goto(`http://127.0.0.1:${uiPort}/`);
+      await p.waitForFunction(() => window.packbench.state().conn === "online");
+      await p.waitForSelector('#st-devices .chip[data-kind="printer"]');
+      await p.evaluate(() => document.fonts.ready.then(() => true));
+      const order = `LAYOUT-${width}`;
+      const steps = [];
+      const record = async (name) => {
+        steps.push([name, await boxes(p)]);
+        await p.screenshot({ path: path.join(OUT, `layout-${width}x${height}-${name}.png`) });
+      };
+      // Whatever this page finds (the previous test left an order open), start from logged out.
+      let s = await p.evaluate(() => window.packbench.state());
+      if (s.pack.order) {
+        assert.equal((await scan(p, "CMD-CANCEL")).verdict, "pack_cancelled");
+      }
+      s = await p.evaluate(() => window.packbench.state());
+      if (s.pack.packer) assert.equal((await scan(p, `PK-${s.pack.packer}`)).verdict, "packer_logged_out");
+      assert.equal(await p.getAttribute("body", "data-screen"), "login");
+      await record("login");
+      assert.equal((await scan(p, "PK-0042")).verdict, "packer_logged_in");
+      await record("idle");
+      assert.equal((await scan(p, "NO-SUCH-ORDER")).verdict, "order_not_found");
+      await record("idle-rejected");
+      assert.equal((await scan(p, order)).verdict, "order_opened");
+      await record("order");
+      assert.equal((await scan(p, "4909876543214")).verdict, "item_accepted");
+      await record("accepted-long-name");
+      assert.equal((await scan(p, "4901234500013")).verdict, "wrong_item");
+      await record("wrong-item");
+      assert.equal((await scan(p, "QTY-2")).verdict, "quantity_set");
+      await record("prompt");
+      assert.equal((await scan(p, "4901234567894")).verdict, "item_accepted");
+      await p.click("#locale");
+      await record("japanese");
+      await p.click("#locale");
+      for (let i = 0; i < 8; ++i) await scan(p, `FILL-${order}-${i}`);
+      assert.equal(await p.getAttribute("body", "data-screen"), "complete");
+      await p.waitForSelector('#printed-list li[data-state="printed"]');
+      await record("complete");
+
+      const [firstName, first] = steps[0];
+      assert.deepEqual(first.overflow, [false, false], "the page scrolls at login");
+      for (const [name, b] of steps.slice(1)) {
+        assert.deepEqual(b.overflow, [false, false], `the page scrolls at ${name}`);
+        for (const sel of FIXED) {
+          assert.deepEqual(b[sel], first[sel], `${sel} moved between ${firstName} and ${name}`);
+        }
+      }
+      const shifts = await p.evaluate(() => window.__shifts);
+      const total = shifts.reduce((a, e) => a + e.value, 0);
+      assert.equal(total, 0, `layout shifts: ${JSON.stringify(shifts)}`);
+      // Large type: the verdict's title is at least 60 px high on the smaller screen.
+      const titleHeight = first["#verdict-title"][3];
+      assert.ok(titleHeight >= 60, `verdict title ${titleHeight}px`);
+    } finally {
+      await p.close();
+    }
+  });
+}
+
+test("no script error on any page", () => {
+  assert.deepEqual(pageErrors, []);
+});
