@@ -303,9 +303,9 @@ int label_command(const std::vector<std::string>& args) {
     std::cout << "\n  carrier (the order's own carrier_label, printed as given)\nprofiles:";
     for (const auto& n : labels::builtin_profile_names()) {
       const auto p = *labels::builtin_profile(n);
-      std::cout << fmt::format("\n  {} ({}, {} dpi, {} mm wide{})", n,
+      std::cout << fmt::format("\n  {} ({}, {} dpi, {:.4g} mm wide{})", n,
                                labels::to_string(p.language), p.dpi, p.width_mm,
-                               p.height_mm > 0 ? fmt::format(", {} mm long", p.height_mm) : "");
+                               p.height_mm > 0 ? fmt::format(", {:.4g} mm long", p.height_mm) : "");
     }
     std::cout << "\n";
     return 0;
