@@ -1,5 +1,4 @@
 #include "station/config/config.hpp"
-#include "station/discount/campaign_config.hpp"
 
 #include <toml++/toml.h>
 #include <unistd.h>
@@ -14,6 +13,7 @@
 #include "packbench/drivers/endpoint.hpp"
 #include "packbench/drivers/printer.hpp"
 #include "packbench/drivers/scanner.hpp"
+#include "station/discount/campaign_config.hpp"
 #include "station/outbox/webhook_signature.hpp"
 
 namespace packbench::station {
@@ -79,10 +79,9 @@ class Reader {
       : out_(out), cfg_(out.config), base_(std::move(base_dir)) {}
 
   void read(const toml::table& root) {
-    unknown_keys(
-        root, "",
-        {"station", "ui", "orders", "scanner", "printer", "sync", "outbox", "pack", "log",
-         "discounts", "campaign"});
+    unknown_keys(root, "",
+                 {"station", "ui", "orders", "scanner", "printer", "sync", "outbox", "pack", "log",
+                  "discounts", "campaign"});
     cfg_.discounts = discount::read_discount_config(root, cfg_.source_name, base_, out_.problems);
     if (const auto* t = table(root, "station")) {
       unknown_keys(*t, "station", {"id", "site", "state_dir"});

@@ -691,7 +691,7 @@ TEST(TemplateGolden, EveryBuiltinInEveryFormat) {
         const auto expected = read_file(file);
         ASSERT_TRUE(expected) << "missing " << file << " (PACKBENCH_UPDATE_GOLDEN=1 makes it)";
         if (*expected != bytes) {
-          const fs::path actual = fs::current_path() / file.filename();
+          const fs::path actual = fs::path(PACKBENCH_GOLDEN_ACTUAL_DIR) / file.filename();
           std::ofstream(actual, std::ios::binary) << bytes;
           ADD_FAILURE() << file << " differs; this build's output is in " << actual;
         }
