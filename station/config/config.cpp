@@ -13,6 +13,7 @@
 #include "packbench/drivers/endpoint.hpp"
 #include "packbench/drivers/printer.hpp"
 #include "packbench/drivers/scanner.hpp"
+#include "station/config/toml_names.hpp"
 #include "station/discount/campaign_config.hpp"
 #include "station/outbox/webhook_signature.hpp"
 
@@ -34,25 +35,6 @@ std::string ConfigProblem::to_string() const {
 }
 
 namespace {
-
-std::string_view type_name(const toml::node& n) {
-  switch (n.type()) {
-    case toml::node_type::string:
-      return "a string";
-    case toml::node_type::integer:
-      return "an integer";
-    case toml::node_type::floating_point:
-      return "a floating-point number";
-    case toml::node_type::boolean:
-      return "a boolean";
-    case toml::node_type::array:
-      return "an array";
-    case toml::node_type::table:
-      return "a table";
-    default:
-      return "a date or time";
-  }
-}
 
 std::string host_name() {
   char buf[256] = {};
@@ -148,7 +130,7 @@ class Reader {
         if (n->is_boolean()) {
           s.grab = n->as_boolean()->get();
         } else {
-          problem(n->source(), k, "must be true or false, not " + std::string(type_name(*n)));
+          problem(n->source(), k, "must be true or false, not " + std::string(toml_type_name(*n)));
         }
       }
       string(t, p, "gs_key", s.gs_key);
@@ -261,8 +243,9 @@ class Reader {
     }
     note(std::string(key), n->source());
     if (!n->is_table()) {
-      problem(n->source(), std::string(key),
-              "must be a table ([" + std::string(key) + "]), not " + std::string(type_name(*n)));
+      problem(
+          n->source(), std::string(key),
+          "must be a table ([" + std::string(key) + "]), not " + std::string(toml_type_name(*n)));
       return nullptr;
     }
     return n->as_table();
@@ -301,7 +284,7 @@ class Reader {
     const std::string k = join(prefix, key);
     note(k, n->source());
     if (!n->is_string()) {
-      problem(n->source(), k, "must be a string, not " + std::string(type_name(*n)));
+      problem(n->source(), k, "must be a string, not " + std::string(toml_type_name(*n)));
       return false;
     }
     dst = n->as_string()->get();
@@ -329,7 +312,7 @@ class Reader {
     const std::string k = join(prefix, key);
     note(k, n->source());
     if (!n->is_boolean()) {
-      problem(n->source(), k, "must be true or false, not " + std::string(type_name(*n)));
+      problem(n->source(), k, "must be true or false, not " + std::string(toml_type_name(*n)));
       return;
     }
     dst = n->as_boolean()->get();
@@ -345,7 +328,7 @@ class Reader {
     const std::string k = join(prefix, key);
     note(k, n->source());
     if (!n->is_integer()) {
-      problem(n->source(), k, "must be an integer, not " + std::string(type_name(*n)));
+      problem(n->source(), k, "must be an integer, not " + std::string(toml_type_name(*n)));
       return;
     }
     const std::int64_t v = n->as_integer()->get();
@@ -385,13 +368,15 @@ class Reader {
     note(k, n->source());
     const auto* arr = n->as_array();
     if (!arr) {
-      problem(n->source(), k, "must be an array of strings, not " + std::string(type_name(*n)));
+      problem(n->source(), k,
+              "must be an array of strings, not " + std::string(toml_type_name(*n)));
       return;
     }
     std::vector<std::string> values;
     for (const auto& item : *arr) {
       if (!item.is_string()) {
-        problem(item.source(), k, "must hold only strings, not " + std::string(type_name(item)));
+        problem(item.source(), k,
+                "must hold only strings, not " + std::string(toml_type_name(item)));
         return;
       }
       values.push_back(item.as_string()->get());

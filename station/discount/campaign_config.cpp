@@ -5,29 +5,11 @@
 #include <algorithm>
 #include <map>
 
+#include "station/config/toml_names.hpp"
 #include "station/discount/signed_code.hpp"
 
 namespace packbench::station::discount {
 namespace {
-
-std::string_view type_name(const toml::node& n) {
-  switch (n.type()) {
-    case toml::node_type::string:
-      return "a string";
-    case toml::node_type::integer:
-      return "an integer";
-    case toml::node_type::floating_point:
-      return "a floating-point number";
-    case toml::node_type::boolean:
-      return "a boolean";
-    case toml::node_type::array:
-      return "an array";
-    case toml::node_type::table:
-      return "a table";
-    default:
-      return "a date or time";
-  }
-}
 
 // Campaign ids end up in event data, link parameters and log lines: the same plain names as
 // station and device names.
@@ -72,7 +54,7 @@ class Reader {
     }
     if (!n->is_string()) {
       problem(n->source(), prefix + "." + std::string(key),
-              "must be a string, not " + std::string(type_name(*n)));
+              "must be a string, not " + std::string(toml_type_name(*n)));
       return false;
     }
     dst = n->as_string()->get();
@@ -88,7 +70,7 @@ class Reader {
     }
     const std::string k = prefix + "." + std::string(key);
     if (!n->is_integer()) {
-      problem(n->source(), k, "must be an integer, not " + std::string(type_name(*n)));
+      problem(n->source(), k, "must be an integer, not " + std::string(toml_type_name(*n)));
       return;
     }
     const std::int64_t v = n->as_integer()->get();
@@ -108,13 +90,15 @@ class Reader {
     const std::string k = prefix + "." + std::string(key);
     const auto* arr = n->as_array();
     if (!arr) {
-      problem(n->source(), k, "must be an array of strings, not " + std::string(type_name(*n)));
+      problem(n->source(), k,
+              "must be an array of strings, not " + std::string(toml_type_name(*n)));
       return;
     }
     std::vector<std::string> values;
     for (const auto& item : *arr) {
       if (!item.is_string()) {
-        problem(item.source(), k, "must hold only strings, not " + std::string(type_name(item)));
+        problem(item.source(), k,
+                "must hold only strings, not " + std::string(toml_type_name(item)));
         return;
       }
       if (item.as_string()->get().empty()) {
@@ -217,7 +201,7 @@ DiscountConfig read_discount_config(const toml::table& root, const std::string& 
       }
     } else {
       r.problem(n->source(), "discounts",
-                "must be a table ([discounts]), not " + std::string(type_name(*n)));
+                "must be a table ([discounts]), not " + std::string(toml_type_name(*n)));
     }
   }
 
@@ -303,7 +287,7 @@ DiscountConfig read_discount_config(const toml::table& root, const std::string& 
           for (auto&& [name, text] : *tt) {
             if (!text.is_string()) {
               r.problem(text.source(), lp + "." + std::string(name.str()),
-                        "must be a string, not " + std::string(type_name(text)));
+                        "must be a string, not " + std::string(toml_type_name(text)));
               continue;
             }
             words[std::string(name.str())] = text.as_string()->get();
