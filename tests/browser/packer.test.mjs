@@ -416,6 +416,9 @@ test("a burst of keystrokes is never lost or split", async () => {
   }
   await Promise.all(sent);
   await page.waitForFunction((n) => window.packbench.state().verdicts >= n, before + scans.length);
+  // A verdict is counted when it arrives and its latency recorded once it is painted: wait for
+  // the paint of the last one before reading the latencies.
+  await page.waitForFunction((s) => window.packbench.latencies.at(-1)?.scan === s, scans.at(-1));
   const got = await page.evaluate((n) => window.packbench.latencies.slice(-n).map((l) => [l.scan, l.verdict]), scans.length);
   assert.deepEqual(got, scans.map((s) => [s, "item_accepted"]));
   assert.equal(await text('.line[data-line="0"] .count'), "10 / 12");
@@ -425,6 +428,7 @@ test("a burst of keystrokes is never lost or split", async () => {
   await wedge(page, "09506000134352");
   await wedge(page, "SN-TYPED-AFTER-ITEM");
   await page.waitForFunction((n) => window.packbench.state().verdicts >= n && window.packbench.state().pending === 0, before + scans.length + 2);
+  await page.waitForFunction(() => window.packbench.latencies.at(-1)?.scan === "SN-TYPED-AFTER-ITEM");
   const last = await page.evaluate(() => window.packbench.latencies.slice(-2).map((l) => [l.scan, l.verdict]));
   assert.deepEqual(last, [
     ["09506000134352", "serial_needed"],
