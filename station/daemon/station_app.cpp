@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/post.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <fstream>
@@ -66,7 +67,8 @@ Result<void> StationApp::start() {
     return db.error();
   }
   db_.emplace(std::move(*db));
-  checkpointer_ = std::make_unique<Checkpointer>(*db_);
+  checkpointer_ = std::make_unique<Checkpointer>(
+      *db_, 1000, [this](std::function<void()> work) { boost::asio::post(io_, std::move(work)); });
   orders_ = std::make_unique<OrderBook>(*db_);
   outbox_ = std::make_unique<Outbox>(
       *db_, "/stations/" + config_.station.site + "/" + config_.station.id, config_.outbox);

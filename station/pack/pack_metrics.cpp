@@ -14,8 +14,9 @@ namespace json = boost::json;
 Result<PackFigures> pack_figures(Database& db, const std::string& now) {
   return db.read([&] {
     std::map<std::string, PackerFigures> by_packer;
-    auto totals =
-        db.statement("SELECT packer, scans, rejected, items, packs, undone FROM scan_counts");
+    auto totals = db.statement(
+        "SELECT packer, scans, rejected, items, packs, undone FROM scan_figures "
+        "WHERE period = 'total'");
     while (totals.step()) {
       auto& f = by_packer[totals.column_text(0)];
       f.packer = totals.column_text(0);
@@ -25,14 +26,14 @@ Result<PackFigures> pack_figures(Database& db, const std::string& now) {
       f.packs = totals.column_int(4);
       f.undone = totals.column_int(5);
     }
-    // The hour is counted back on the wall clock as stored; ISO 8601 UTC compares as text.
-    const auto since = format_utc(std::chrono::system_clock::now() - std::chrono::hours(1));
+    // The last hour by the minute: this minute and the 59 before it, on the wall clock as
+    // stored (ISO 8601 UTC compares as text; 'total' sorts after every minute).
+    const auto since =
+        format_utc(std::chrono::system_clock::now() - std::chrono::minutes(59)).substr(0, 16);
     auto hour = db.statement(
-        "SELECT coalesce(packer, ''), count(*), sum(accepted = 0), "
-        "sum(CASE WHEN undone = 0 THEN qty ELSE 0 END), "
-        "sum(verdict IN ('order_complete', 'order_closed_short')) "
-        "FROM scans WHERE at >= ?1 AND at <= ?2 GROUP BY coalesce(packer, '')");
-    hour.bind_all(since, now);
+        "SELECT packer, sum(scans), sum(rejected), sum(items), sum(packs) FROM scan_figures "
+        "WHERE period >= ?1 AND period <= ?2 GROUP BY packer");
+    hour.bind_all(since, std::string_view(now).substr(0, 16));
     while (hour.step()) {
       auto& f = by_packer[hour.column_text(0)];
       f.packer = hour.column_text(0);

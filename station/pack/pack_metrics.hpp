@@ -18,7 +18,7 @@ struct PackerFigures {
   std::int64_t items = 0;   // counted by scans
   std::int64_t undone = 0;  // taken back with CMD-UNDO
   std::int64_t packs = 0;
-  // The last 60 minutes.
+  // The last hour, by the minute: this minute and the 59 before it.
   std::int64_t scans_last_hour = 0;
   std::int64_t rejected_last_hour = 0;
   std::int64_t items_last_hour = 0;

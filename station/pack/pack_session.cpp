@@ -304,18 +304,29 @@ std::optional<OpenOrder> PackSession::load_open_order(std::int64_t session_id, c
     open.lines.push_back(std::move(p));
   }
   // What counts: every scan of this order that counted items, in any session the packer did
-  // not cancel, unless it was undone. A reopened order keeps what was packed before.
+  // not cancel, less what undos took back. A reopened order keeps what was packed before.
   auto counts = db_.statement(
-      "SELECT s.line_no, s.qty, s.serial FROM scans s JOIN pack_sessions p ON p.id = s.session_id "
-      "WHERE s.order_id = ?1 AND s.qty > 0 AND s.undone = 0 AND p.state != 'cancelled' "
+      "SELECT s.line_no, s.qty, s.serial, s.box FROM scans s "
+      "JOIN pack_sessions p ON p.id = s.session_id "
+      "WHERE s.order_id = ?1 AND s.qty != 0 AND s.undone = 0 AND p.state != 'cancelled' "
       "ORDER BY s.id");
   counts.bind_all(order.id);
   while (counts.step()) {
     const auto line = static_cast<std::size_t>(counts.column_int(0));
-    if (line < open.lines.size()) {
-      open.lines[line].scanned += static_cast<int>(counts.column_int(1));
-      if (auto serial = counts.column_optional_text(2); serial && !serial->empty()) {
-        open.lines[line].serials.push_back(*serial);
+    if (line >= open.lines.size()) {
+      continue;
+    }
+    auto& progress = open.lines[line];
+    const int qty = static_cast<int>(counts.column_int(1));
+    progress.scanned += qty;
+    open.boxes[static_cast<int>(counts.column_int(3))] += qty;
+    if (auto serial = counts.column_optional_text(2); serial && !serial->empty()) {
+      if (qty > 0) {
+        progress.serials.push_back(*serial);
+      } else {
+        progress.serials.erase(
+            std::remove(progress.serials.begin(), progress.serials.end(), *serial),
+            progress.serials.end());
       }
     }
   }
@@ -325,6 +336,10 @@ std::optional<OpenOrder> PackSession::load_open_order(std::int64_t session_id, c
 Result<void> PackSession::restore() {
   auto restored = db_.read([&]() -> State {
     State st;
+    auto tail = db_.statement(
+        "SELECT coalesce(max(id), 0) - coalesce((SELECT CAST(value AS INTEGER) FROM "
+        "station_state WHERE key = 'counts_through'), 0) FROM scans");
+    unfolded_ = tail.step() ? tail.column_int(0) : 0;
     auto kv = db_.statement("SELECT key, value FROM station_state");
     while (kv.step()) {
       const std::string key = kv.column_text(0);
@@ -366,11 +381,10 @@ Result<void> PackSession::restore() {
 void PackSession::save_pending(const State& before, const State& st) {
   if (st.open) {
     const bool same_session = before.open && before.open->session_id == st.open->session_id;
-    const std::string pending = json::serialize(st.open->pending.to_json());
     if (!same_session || before.open->box != st.open->box ||
-        json::serialize(before.open->pending.to_json()) != pending) {
+        !(before.open->pending == st.open->pending)) {
       db_.statement("UPDATE pack_sessions SET box = ?2, pending = ?3 WHERE id = ?1")
-          .bind_all(st.open->session_id, st.open->box, pending)
+          .bind_all(st.open->session_id, st.open->box, json::serialize(st.open->pending.to_json()))
           .run();
     }
   }
@@ -379,28 +393,35 @@ void PackSession::save_pending(const State& before, const State& st) {
         .bind_all(st.packer)
         .run();
   }
-  const std::string idle = json::serialize(st.idle_pending.to_json());
-  if (json::serialize(before.idle_pending.to_json()) != idle) {
+  if (!(before.idle_pending == st.idle_pending)) {
     db_.statement("INSERT OR REPLACE INTO station_state (key, value) VALUES ('idle_pending', ?1)")
-        .bind_all(idle)
+        .bind_all(json::serialize(st.idle_pending.to_json()))
         .run();
   }
 }
 
-void PackSession::audit(std::string_view kind, const std::string& order_id, json::object detail) {
+// Folds the scans up to `through` into the running figures (scan_counts), and lets the minutes
+// that left the last hour go.
+void PackSession::fold(std::int64_t through) {
   db_.statement(
-         "INSERT INTO audit (at, mono_ns, station, packer, kind, order_id, detail) "
-         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
-      .bind(1, now_)
-      .bind(2, mono_ns_)
-      .bind(3, identity_.station_id)
-      .bind(4, deciding_->packer.empty() ? std::optional<std::string>()
-                                         : std::optional<std::string>(deciding_->packer))
-      .bind(5, kind)
-      .bind(6,
-            order_id.empty() ? std::optional<std::string>() : std::optional<std::string>(order_id))
-      .bind(7, json::serialize(detail))
+         "INSERT INTO scan_counts (packer, period, scans, rejected, items, undone, packs) "
+         "SELECT packer, period, sum(scans), sum(rejected), sum(items), sum(undone), sum(packs) "
+         "FROM scan_counts_pending WHERE true GROUP BY packer, period "
+         "ON CONFLICT (packer, period) DO UPDATE SET scans = scans + excluded.scans, "
+         "rejected = rejected + excluded.rejected, items = items + excluded.items, "
+         "undone = undone + excluded.undone, packs = packs + excluded.packs")
       .run();
+  db_.statement("INSERT OR REPLACE INTO station_state (key, value) VALUES ('counts_through', ?1)")
+      .bind_all(std::to_string(through))
+      .run();
+  db_.statement("DELETE FROM scan_counts WHERE period < ?1")
+      .bind_all(format_utc(received_at_ - std::chrono::minutes(59)).substr(0, 16))
+      .run();
+}
+
+// Kept until the scan's own row is written: each override and state change names its scan.
+void PackSession::audit(std::string_view kind, const std::string& order_id, json::object detail) {
+  audit_entries_.push_back({kind, order_id, deciding_->packer, json::serialize(detail)});
 }
 
 void PackSession::emit(const std::string& type, const std::string& subject, json::object data) {
@@ -414,14 +435,17 @@ void PackSession::emit(const std::string& type, const std::string& subject, json
 
 // --- the decision -----------------------------------------------------------------------------
 
-// The scan's own rows: the scan with its verdict, the running totals, the audit row.
-void PackSession::record_scan(const drivers::Scan& scan, const ScanOutcome& out, const Row& row,
-                              const std::optional<std::int64_t>& session,
-                              const std::string& packer) {
+// The scan's one row: what came in, what was decided, when, where and by whom. It is the scan's
+// audit record (the table is append-only). The overrides and state changes the decision made
+// follow it, each naming it. Returns the scan's id.
+std::int64_t PackSession::record_scan(const drivers::Scan& scan, const ScanOutcome& out,
+                                      const Row& row, const std::optional<std::int64_t>& session,
+                                      const std::string& packer) {
   db_.statement(
          "INSERT INTO scans (session_id, scanner, data, verdict, accepted, line_no, at, mono_ns, "
-         "order_id, box, qty, serial, lot, expiry, symbology, packer, message) "
-         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)")
+         "order_id, box, qty, serial, lot, expiry, symbology, packer, message, station, undoes) "
+         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+         "?18, ?19)")
       .bind(1, session)
       .bind(2, scan.scanner)
       .bind(3, out.scan)
@@ -440,27 +464,25 @@ void PackSession::record_scan(const drivers::Scan& scan, const ScanOutcome& out,
       .bind(15, scan.symbology)
       .bind(16, packer.empty() ? std::optional<std::string>() : packer)
       .bind(17, out.message)
+      .bind(18, identity_.station_id)
+      .bind(19, row.undoes)
       .run();
-  const bool pack_done =
-      out.verdict == Verdict::order_complete || out.verdict == Verdict::order_closed_short;
-  db_.statement(
-         "INSERT INTO scan_counts (packer, scans, rejected, items, undone, packs) "
-         "VALUES (?1, 1, ?2, ?3, ?4, ?5) ON CONFLICT (packer) DO UPDATE SET scans = scans + 1, "
-         "rejected = rejected + ?2, items = items + ?3, undone = undone + ?4, "
-         "packs = packs + ?5")
-      .bind_all(packer, out.accepted() ? 0 : 1, row.qty, undone_qty_, pack_done ? 1 : 0)
-      .run();
-  json::object scan_detail{
-      {"scanner", scan.scanner}, {"data", out.scan}, {"symbology", scan.symbology}};
-  if (!scan.rejected.empty()) {
-    scan_detail["rejected"] = scan.rejected;
+  const std::int64_t scan_id = db_.last_insert_id();
+  for (const auto& a : audit_entries_) {
+    db_.statement(
+           "INSERT INTO audit (at, mono_ns, station, packer, kind, order_id, detail, scan_id) "
+           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+        .bind(1, now_)
+        .bind(2, mono_ns_)
+        .bind(3, identity_.station_id)
+        .bind(4, a.packer.empty() ? std::optional<std::string>() : a.packer)
+        .bind(5, a.kind)
+        .bind(6, a.order_id.empty() ? std::optional<std::string>() : a.order_id)
+        .bind(7, a.detail)
+        .bind(8, scan_id)
+        .run();
   }
-  // One audit row holds the scan and its verdict: both, in order, with the time of the scan.
-  json::object verdict = out.to_json();
-  verdict.erase("scan");
-  verdict.erase("symbology");
-  scan_detail["verdict"] = std::move(verdict);
-  audit("scan", out.order_id, std::move(scan_detail));
+  return scan_id;
 }
 
 // A scan whose decision could not be committed: the packer hears why, nothing changed.
@@ -476,12 +498,14 @@ Result<ScanOutcome> PackSession::handle(const drivers::Scan& scan) {
   queued_prints_ = false;
   queued_events_ = false;
   emitted_.clear();
-  undone_qty_ = 0;
+  audit_entries_.clear();
+  received_at_ = scan.received_at;
   now_ = format_utc(scan.received_at);
   mono_ns_ = monotonic_ns(scan.received_mono);
   State next = state_;
   deciding_ = &next;
   const std::int64_t refusals_before = outbox_.refusals_raised();
+  bool folded = false;
   auto decided = db_.write([&] {
     Row row;
     const std::optional<std::int64_t> before =
@@ -493,7 +517,12 @@ Result<ScanOutcome> PackSession::handle(const drivers::Scan& scan) {
     out.received_mono = scan.received_mono;
     const std::optional<std::int64_t> session =
         next.open ? std::optional<std::int64_t>(next.open->session_id) : before;
-    record_scan(scan, out, row, session, next.packer);
+    const std::int64_t scan_id = record_scan(scan, out, row, session, next.packer);
+    // The figures take this scan when they are read; every so often they are folded in.
+    folded = unfolded_ + 1 >= fold_every_;
+    if (folded) {
+      fold(scan_id);
+    }
     save_pending(state_, next);
     return out;
   });
@@ -511,7 +540,7 @@ Result<ScanOutcome> PackSession::handle(const drivers::Scan& scan) {
           "a while. Nothing is lost and items still scan, but this cannot be done until the "
           "events are delivered. Call IT.");
       outbox_.save_refusals();
-      undone_qty_ = 0;
+      audit_entries_.clear();  // the decision's overrides and state changes did not happen
       auto recorded = db_.write([&] {
         record_scan(
             scan, refused, Row{},
@@ -524,6 +553,7 @@ Result<ScanOutcome> PackSession::handle(const drivers::Scan& scan) {
       if (!recorded) {
         return recorded.error();
       }
+      ++unfolded_;
       return refused;
     }
     // Nothing was recorded. The screen and the light must not keep showing the last verdict as
@@ -550,14 +580,16 @@ Result<ScanOutcome> PackSession::handle(const drivers::Scan& scan) {
     return decided.error();
   }
   state_ = std::move(next);
+  unfolded_ = folded ? 0 : unfolded_ + 1;
+  // The verdict first: the labels and the events it queued are committed already.
+  for (const auto& listener : listeners_) {
+    listener(*decided);
+  }
   if (queued_prints_) {
     prints_.kick();
   }
   if (queued_events_) {
     outbox_.committed();
-  }
-  for (const auto& listener : listeners_) {
-    listener(*decided);
   }
   return std::move(*decided);
 }
@@ -693,10 +725,10 @@ ScanOutcome PackSession::decide_supervisor(const std::string& data, State& st) {
   return outcome(Verdict::reason_needed, st, "Scan the reason: " + codes + ".");
 }
 
-ScanOutcome PackSession::decide_command(const std::string& data, State& st, Row&) {
+ScanOutcome PackSession::decide_command(const std::string& data, State& st, Row& row) {
   const std::string cmd = upper(data.substr(rules_.command_prefix.size()));
   if (cmd == "UNDO") {
-    return undo(st);
+    return undo(st, row);
   }
   if (cmd == "CLOSE-BOX") {
     return close_box(st);
@@ -859,7 +891,8 @@ ScanOutcome PackSession::decide_idle(const std::string& data, State& st) {
     }
     const std::string supervisor = st.idle_pending.supervisor;
     int box = 1;
-    auto max_box = db_.statement("SELECT coalesce(max(box), 0) FROM scans WHERE order_id = ?1");
+    auto max_box =
+        db_.statement("SELECT coalesce(max(box), 0) FROM scans WHERE order_id = ?1 AND qty != 0");
     max_box.bind_all(data);
     if (max_box.step()) {
       box = static_cast<int>(max_box.column_int(0)) + 1;
@@ -1002,6 +1035,7 @@ ScanOutcome PackSession::accept_items(State& st, Row& row, int line_no, int qty,
                                line.qty, line.name, line.scanned));
   }
   line.scanned += qty;
+  open.boxes[open.box] += qty;
   if (!serial.empty()) {
     line.serials.push_back(serial);
   }
@@ -1035,7 +1069,7 @@ ScanOutcome PackSession::accept_items(State& st, Row& row, int line_no, int qty,
   return o;
 }
 
-ScanOutcome PackSession::undo(State& st) {
+ScanOutcome PackSession::undo(State& st, Row& row) {
   Pending& pending = st.open ? st.open->pending : st.idle_pending;
   if (pending.kind != Pending::Kind::none) {
     const std::string what = pending_name(pending.kind);
@@ -1046,11 +1080,24 @@ ScanOutcome PackSession::undo(State& st) {
     return outcome(Verdict::nothing_to_undo, st, "Nothing to undo.");
   }
   OpenOrder& open = *st.open;
+  // The last scan of this session that counted items and was not taken back. Undos take back
+  // the latest such scan, so walking back, each undo row cancels the next counting row.
   auto last = db_.statement(
-      "SELECT id, line_no, qty, serial, box FROM scans WHERE session_id = ?1 AND qty > 0 "
-      "AND undone = 0 ORDER BY id DESC LIMIT 1");
-  last.bind_all(open.session_id);
-  if (!last.step()) {
+      "SELECT id, line_no, qty, serial, box FROM scans "
+      "WHERE order_id = ?1 AND session_id = ?2 AND qty != 0 AND undone = 0 ORDER BY id DESC");
+  last.bind_all(open.order_id, open.session_id);
+  int taken_back = 0;
+  bool found = false;
+  while (!found && last.step()) {
+    if (last.column_int(2) < 0) {
+      ++taken_back;
+    } else if (taken_back > 0) {
+      --taken_back;
+    } else {
+      found = true;
+    }
+  }
+  if (!found) {
     return outcome(Verdict::nothing_to_undo, st, "Nothing to undo in this order.");
   }
   const std::int64_t id = last.column_int(0);
@@ -1062,10 +1109,15 @@ ScanOutcome PackSession::undo(State& st) {
     return outcome(Verdict::nothing_to_undo, st,
                    fmt::format("Box {} is closed; its items cannot be undone.", box));
   }
-  db_.statement("UPDATE scans SET undone = 1 WHERE id = ?1").bind_all(id).run();
-  undone_qty_ = qty;
+  // This scan's row takes the items back; the scan that counted them stays as it was.
+  row.line = static_cast<int>(line_no);
+  row.qty = -qty;
+  row.box = box;
+  row.serial = serial.value_or("");
+  row.undoes = id;
   auto& line = open.lines.at(line_no);
   line.scanned -= qty;
+  open.boxes[box] -= qty;
   if (serial) {
     line.serials.erase(std::remove(line.serials.begin(), line.serials.end(), *serial),
                        line.serials.end());
@@ -1083,12 +1135,9 @@ ScanOutcome PackSession::close_box(State& st) {
     return outcome(Verdict::unknown_command, st, "No order is open.");
   }
   OpenOrder& open = *st.open;
-  auto items = db_.statement(
-      "SELECT coalesce(sum(qty), 0) FROM scans WHERE session_id = ?1 AND box = ?2 AND qty > 0 "
-      "AND undone = 0");
-  items.bind_all(open.session_id, open.box);
-  const int in_box = items.step() ? static_cast<int>(items.column_int(0)) : 0;
-  if (in_box == 0) {
+  const auto filled = open.boxes.find(open.box);
+  const int in_box = filled == open.boxes.end() ? 0 : filled->second;
+  if (in_box <= 0) {
     return outcome(Verdict::empty_box, st, fmt::format("Box {} is empty.", open.box));
   }
   queue_box_label(open, open.box, in_box, now_);
@@ -1130,26 +1179,10 @@ void PackSession::finish_order(State& st, const std::optional<json::object>& exc
       .run();
   orders_.set_status(open.order_id, OrderStatus::packed);
 
-  // Items per box, from the store plus what this scan adds: its row is written after the
-  // decision, so the difference to the count in memory is in the current box.
-  std::map<int, int> boxes;
-  auto per_box = db_.statement(
-      "SELECT s.box, sum(s.qty) FROM scans s JOIN pack_sessions p ON p.id = s.session_id "
-      "WHERE s.order_id = ?1 AND s.qty > 0 AND s.undone = 0 AND p.state != 'cancelled' "
-      "GROUP BY s.box");
-  per_box.bind_all(open.order_id);
-  while (per_box.step()) {
-    boxes[static_cast<int>(per_box.column_int(0))] += static_cast<int>(per_box.column_int(1));
-  }
-  int total = 0;
-  for (const auto& [b, n] : boxes) {
-    total += n;
-  }
-  boxes[open.box] += open.scanned() - total;
-  if (boxes[open.box] > 0) {
+  std::map<int, int> boxes = open.boxes;
+  std::erase_if(boxes, [](const auto& b) { return b.second <= 0; });
+  if (boxes.count(open.box)) {
     queue_box_label(open, open.box, boxes[open.box], now_);
-  } else {
-    boxes.erase(open.box);
   }
 
   json::array box_list;

@@ -13,8 +13,10 @@
 // and writes its events in that same transaction.
 #pragma once
 
+#include <algorithm>
 #include <boost/json/object.hpp>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -98,6 +100,7 @@ struct Pending {
   std::string supervisor;  // reason, reopen_order: who agreed
   int attempts = 0;        // supervisor: wrong badges or PINs so far
 
+  bool operator==(const Pending&) const = default;
   boost::json::object to_json() const;
   static Pending from_json(const boost::json::object& o);
 };
@@ -109,6 +112,7 @@ struct OpenOrder {
   bool reopened = false;
   std::vector<LineProgress> lines;
   Pending pending;
+  std::map<int, int> boxes;  // items in each box, net of undos; earlier sessions' boxes too
   int scanned() const;
   int expected() const;
 };
@@ -151,6 +155,10 @@ class PackSession {
 
   void add_listener(VerdictListener listener) { listeners_.push_back(std::move(listener)); }
 
+  // The running figures (scan_counts) take in the scans since the last time every this many
+  // scans, in that scan's transaction; until then they are added when the figures are read.
+  void fold_every(std::int64_t scans) { fold_every_ = std::max<std::int64_t>(scans, 1); }
+
   const std::optional<OpenOrder>& current() const { return state_.open; }
   const std::string& packer() const { return state_.packer; }
   // The bench's state as JSON: packer, open order, box, lines, pending. Two stations that took
@@ -165,11 +173,18 @@ class PackSession {
   };
   struct Row {  // what the scan's own row records besides the verdict
     std::optional<int> line;
-    int qty = 0;
+    int qty = 0;  // items counted; for an undo, minus the items taken back
     int box = 0;
     std::string serial;
     std::string lot;
     std::string expiry;
+    std::optional<std::int64_t> undoes;  // the scan an undo took back
+  };
+  struct AuditEntry {  // an override or state change, written after the scan that caused it
+    std::string_view kind;
+    std::string order_id;
+    std::string packer;
+    std::string detail;  // JSON
   };
 
   ScanOutcome decide(const drivers::Scan& scan, State& st, Row& row);
@@ -183,15 +198,16 @@ class PackSession {
   ScanOutcome decide_item(const drivers::Scan& scan, State& st, Row& row);
   ScanOutcome accept_items(State& st, Row& row, int line, int qty, std::string serial,
                            std::string lot, std::string expiry);
-  ScanOutcome undo(State& st);
+  ScanOutcome undo(State& st, Row& row);
   ScanOutcome close_box(State& st);
   void finish_order(State& st, const std::optional<boost::json::object>& exception);
   void queue_box_label(const OpenOrder& open, int box, int items, const std::string& at);
   void save_pending(const State& before, const State& st);
+  void fold(std::int64_t through);
   void audit(std::string_view kind, const std::string& order_id, boost::json::object detail);
   void emit(const std::string& type, const std::string& subject, boost::json::object data);
-  void record_scan(const drivers::Scan& scan, const ScanOutcome& out, const Row& row,
-                   const std::optional<std::int64_t>& session, const std::string& packer);
+  std::int64_t record_scan(const drivers::Scan& scan, const ScanOutcome& out, const Row& row,
+                           const std::optional<std::int64_t>& session, const std::string& packer);
   ScanOutcome refuse(const drivers::Scan& scan, Verdict verdict, std::string message);
   std::optional<OpenOrder> load_open_order(std::int64_t session_id, const Order& order, int box,
                                            bool reopened, const Pending& pending);
@@ -214,9 +230,12 @@ class PackSession {
   bool queued_prints_ = false;
   bool queued_events_ = false;
   std::vector<std::pair<std::string, std::string>> emitted_;  // type, subject
-  int undone_qty_ = 0;  // items an undo took back, for the running totals
-  std::string now_;     // the wall time of the scan being decided
+  std::vector<AuditEntry> audit_entries_;
+  std::chrono::system_clock::time_point received_at_;
+  std::string now_;  // the wall time of the scan being decided, as stored
   std::int64_t mono_ns_ = 0;
+  std::int64_t fold_every_ = 1000;
+  std::int64_t unfolded_ = 0;  // scans not yet folded into the running figures
 };
 
 }  // namespace packbench::station

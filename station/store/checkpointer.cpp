@@ -4,14 +4,15 @@
 
 namespace packbench::station {
 
-Checkpointer::Checkpointer(Database& db, int threshold_pages)
-    : db_(db), path_(db.path()), threshold_(threshold_pages) {
+Checkpointer::Checkpointer(Database& db, int threshold_pages, Defer defer)
+    : db_(db), path_(db.path()), threshold_(threshold_pages), defer_(std::move(defer)) {
   // Installing a WAL hook replaces SQLite's automatic checkpoint on this connection.
   sqlite3_wal_hook(db_.handle(), &Checkpointer::on_commit, this);
   thread_ = std::thread([this] { run(); });
 }
 
 Checkpointer::~Checkpointer() {
+  alive_.reset();
   sqlite3_wal_hook(db_.handle(), nullptr, nullptr);
   sqlite3_wal_autocheckpoint(db_.handle(), 1000);
   {
@@ -24,7 +25,8 @@ Checkpointer::~Checkpointer() {
 
 int Checkpointer::on_commit(void* self, sqlite3*, const char*, int pages) {
   auto* c = static_cast<Checkpointer*>(self);
-  if (pages >= c->threshold_) {
+  // One request at a time: the commits that come while it is being served do not queue more.
+  if (pages >= c->threshold_ && !c->busy_.exchange(true)) {
     {
       std::lock_guard lock(c->mu_);
       c->wanted_ = true;
@@ -66,8 +68,31 @@ void Checkpointer::run() {
     } else {
       ++done_;
     }
+    if (defer_) {
+      defer_([this, alive = std::weak_ptr<int>(alive_)] {
+        if (alive.lock()) {
+          finish();
+        }
+      });
+    } else {
+      busy_ = false;
+    }
   }
   sqlite3_close(conn);
+}
+
+void Checkpointer::finish() {
+  // Between two transactions on the writer's own connection: nobody appends meanwhile, so this
+  // copies the frames committed since the thread's checkpoint began, and the next commit starts
+  // the log over.
+  const int rc =
+      sqlite3_wal_checkpoint_v2(db_.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+    spdlog::warn("checkpointer: {}", sqlite3_errmsg(db_.handle()));
+  } else {
+    ++finished_;
+  }
+  busy_ = false;
 }
 
 }  // namespace packbench::station

@@ -134,7 +134,7 @@ CREATE TABLE order_barcodes (
   PRIMARY KEY (key, order_id)
 ) STRICT, WITHOUT ROWID;
 )sql"},
-      // Version 4 belongs to the scans table; this one touches only the outbox and its own tables.
+      // Version 4 is not used: the scans table's change came later, as version 7.
       {5, "outbox lanes, byte accounting, monotonic ages, dead letters", R"sql(
 ALTER TABLE outbox ADD COLUMN lane TEXT NOT NULL DEFAULT 'business'
   CHECK (lane IN ('business', 'bulk'));
@@ -188,6 +188,110 @@ CREATE TRIGGER outbox_dead_usage_delete AFTER DELETE ON outbox_dead BEGIN
 END;
 )sql"},
       {6, "discount codes, pools and signed-code serials", discount::kDiscountSchemaSql},
+      {7, "scans are append-only and their own audit record; running figures by the minute",
+       R"sql(
+-- A scan is one row, written once: it is the audit record of the scan and its verdict. CMD-UNDO
+-- no longer marks the scan it takes back: its own row carries minus that scan's quantity, with
+-- the line, box and serial, and names the scan in `undoes`. Rows undone before this version keep
+-- undone = 1 (and their CMD-UNDO row qty = 0); no row is marked any more.
+ALTER TABLE scans ADD COLUMN station TEXT;
+ALTER TABLE scans ADD COLUMN undoes INTEGER;
+UPDATE scans SET station = (SELECT station FROM audit ORDER BY id DESC LIMIT 1);
+
+-- One index where there were three: the scans that count items (or take them back), by order
+-- and session. Each index is a page more written with every scan. The time needs none: rows are
+-- appended in time order, so a time range is a range of ids.
+DROP INDEX scans_by_session;
+DROP INDEX scans_by_order;
+DROP INDEX scans_by_time;
+CREATE INDEX scans_counted ON scans(order_id, session_id) WHERE qty != 0;
+
+CREATE TRIGGER scans_append_only_update BEFORE UPDATE ON scans
+BEGIN SELECT RAISE(ABORT, 'scans are append-only'); END;
+CREATE TRIGGER scans_append_only_delete BEFORE DELETE ON scans
+BEGIN SELECT RAISE(ABORT, 'scans are append-only'); END;
+
+-- audit keeps the overrides and state changes, each naming the scan that caused it. Rows of
+-- kind 'scan' written before this version stay; scans now records them. Like scans, it is
+-- written in time order: a time range is a range of ids, and no index on the time is kept.
+ALTER TABLE audit ADD COLUMN scan_id INTEGER;
+DROP INDEX audit_by_time;
+
+-- Running figures per packer ('' for nobody logged in): the totals (period 'total') and one
+-- row per minute (period 'YYYY-MM-DDTHH:MM', UTC) of the last hour. A scan does not update them
+-- (that would be one page more in every commit): the scans after 'counts_through' in
+-- station_state are added when the figures are read (scan_counts_pending, scan_figures), and
+-- folded in from time to time. Minute rows older than an hour are deleted then.
+CREATE TABLE scan_counts_next (
+  packer   TEXT NOT NULL,
+  period   TEXT NOT NULL,
+  scans    INTEGER NOT NULL DEFAULT 0,
+  rejected INTEGER NOT NULL DEFAULT 0,
+  items    INTEGER NOT NULL DEFAULT 0,  -- totals: counted by scans, whatever happened to them
+                                        -- later; minutes: net of the ones undone since
+  undone   INTEGER NOT NULL DEFAULT 0,  -- totals: taken back by CMD-UNDO
+  packs    INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (packer, period)
+) STRICT, WITHOUT ROWID;
+INSERT INTO scan_counts_next (packer, period, scans, rejected, items, undone, packs)
+  SELECT packer, 'total', scans, rejected, items, undone, packs FROM scan_counts;
+INSERT INTO scan_counts_next (packer, period, scans, rejected, items, undone, packs)
+  SELECT coalesce(packer, ''), substr(at, 1, 16), count(*), sum(accepted = 0),
+         sum(CASE WHEN undone = 0 THEN qty ELSE 0 END), 0,
+         sum(verdict IN ('order_complete', 'order_closed_short'))
+  FROM scans WHERE at >= strftime('%Y-%m-%dT%H:%M', 'now', '-60 minutes')
+  GROUP BY coalesce(packer, ''), substr(at, 1, 16);
+DROP TABLE scan_counts;
+ALTER TABLE scan_counts_next RENAME TO scan_counts;
+INSERT OR REPLACE INTO station_state (key, value)
+  SELECT 'counts_through', CAST(coalesce(max(id), 0) AS TEXT) FROM scans;
+
+-- What the scans after 'counts_through' add to scan_counts: the totals of the packer who
+-- scanned; the minute of the scan; and, for an undo, minus the items in the minute (and for
+-- the packer) of the scan it took back.
+CREATE VIEW scan_counts_pending (packer, period, scans, rejected, items, undone, packs) AS
+  WITH minutes AS (
+    SELECT coalesce(packer, '') AS packer, substr(at, 1, 16) AS minute, count(*) AS scans,
+           sum(accepted = 0) AS rejected, sum(max(qty, 0)) AS items,
+           sum(iif(undoes IS NULL, 0, -qty)) AS undone,
+           sum(verdict IN ('order_complete', 'order_closed_short')) AS packs
+    FROM scans
+    WHERE id > coalesce(
+      (SELECT CAST(value AS INTEGER) FROM station_state WHERE key = 'counts_through'), 0)
+    GROUP BY coalesce(packer, ''), substr(at, 1, 16))
+  SELECT packer, 'total', sum(scans), sum(rejected), sum(items), sum(undone), sum(packs)
+  FROM minutes GROUP BY packer
+  UNION ALL
+  SELECT packer, minute, scans, rejected, items, 0, packs FROM minutes
+  UNION ALL
+  SELECT coalesce(o.packer, ''), substr(o.at, 1, 16), 0, 0, sum(u.qty), 0, 0
+  FROM scans u JOIN scans o ON o.id = u.undoes
+  WHERE u.id > coalesce(
+    (SELECT CAST(value AS INTEGER) FROM station_state WHERE key = 'counts_through'), 0)
+    AND u.undoes IS NOT NULL
+  GROUP BY coalesce(o.packer, ''), substr(o.at, 1, 16);
+
+-- The figures as they are now: what was folded in, and what came since.
+CREATE VIEW scan_figures (packer, period, scans, rejected, items, undone, packs) AS
+  SELECT packer, period, sum(scans), sum(rejected), sum(items), sum(undone), sum(packs)
+  FROM (SELECT packer, period, scans, rejected, items, undone, packs FROM scan_counts
+        UNION ALL
+        SELECT packer, period, scans, rejected, items, undone, packs FROM scan_counts_pending)
+  GROUP BY packer, period;
+
+-- The whole trail in one place: every scan with its verdict, and every override and state
+-- change. In order: ORDER BY at, scan_id, event_id (a scan, then what it caused).
+CREATE VIEW audit_log (at, mono_ns, station, packer, kind, order_id, scan_id, event_id, detail) AS
+  SELECT at, mono_ns, station, packer, 'scan', order_id, id, NULL,
+         json_object('scanner', scanner, 'data', data, 'symbology', symbology,
+                     'verdict', verdict, 'accepted', json(iif(accepted, 'true', 'false')),
+                     'message', message, 'line', line_no, 'box', box, 'qty', qty,
+                     'serial', serial, 'lot', lot, 'expiry', expiry, 'undoes', undoes)
+  FROM scans
+  UNION ALL
+  SELECT at, mono_ns, station, packer, kind, order_id, scan_id, id, detail
+  FROM audit WHERE kind != 'scan';
+)sql"},
   };
   return kMigrations;
 }

@@ -105,7 +105,8 @@ Database::Database(Database&& other) noexcept
       path_(std::move(other.path_)),
       last_error_code_(other.last_error_code_),
       transaction_serial_(other.transaction_serial_),
-      cache_(std::move(other.cache_)) {}
+      cache_(std::move(other.cache_)),
+      used_(std::move(other.used_)) {}
 
 Database& Database::operator=(Database&& other) noexcept {
   if (this != &other) {
@@ -115,6 +116,7 @@ Database& Database::operator=(Database&& other) noexcept {
     last_error_code_ = other.last_error_code_;
     transaction_serial_ = other.transaction_serial_;
     cache_ = std::move(other.cache_);
+    used_ = std::move(other.used_);
   }
   return *this;
 }
@@ -124,10 +126,11 @@ Database::~Database() {
 }
 
 void Database::close() noexcept {
-  for (auto& [sql, stmt] : cache_) {
-    sqlite3_finalize(stmt);
+  for (auto& [sql, entry] : cache_) {
+    sqlite3_finalize(entry.stmt);
   }
   cache_.clear();
+  used_.clear();
   if (db_) {
     sqlite3_close_v2(db_);
     db_ = nullptr;
@@ -143,12 +146,16 @@ Statement Database::statement(std::string_view sql) {
     if (rc != SQLITE_OK) {
       fail(db_, rc, sql);
     }
-    it = cache_.emplace(std::string(sql), stmt).first;
+    it = cache_.emplace(std::string(sql), Cached{stmt}).first;
   } else {
-    sqlite3_reset(it->second);
-    sqlite3_clear_bindings(it->second);
+    sqlite3_reset(it->second.stmt);
+    sqlite3_clear_bindings(it->second.stmt);
   }
-  return Statement(db_, it->second);
+  if (!it->second.used) {
+    it->second.used = true;
+    used_.push_back(&it->second);
+  }
+  return Statement(db_, it->second.stmt);
 }
 
 void Database::exec(std::string_view sql) {
@@ -169,19 +176,25 @@ void Database::begin(bool immediate) {
   statement(immediate ? "BEGIN IMMEDIATE" : "BEGIN").run();
 }
 
-void Database::commit() {
-  // A statement left on a row would hold its read open past the commit.
-  for (auto& [sql, stmt] : cache_) {
-    sqlite3_reset(stmt);
+// A statement left on a row would hold its read open past the commit: reset the ones this
+// transaction used (all of the cache would cost a scan more than it needs).
+void Database::reset_used() noexcept {
+  for (Cached* entry : used_) {
+    sqlite3_reset(entry->stmt);
+    entry->used = false;
   }
+  used_.clear();
+}
+
+void Database::commit() {
+  reset_used();
   statement("COMMIT").run();
+  reset_used();
 }
 
 void Database::rollback() noexcept {
   // Statements left mid-step would keep the read snapshot open.
-  for (auto& [sql, stmt] : cache_) {
-    sqlite3_reset(stmt);
-  }
+  reset_used();
   if (db_ && !sqlite3_get_autocommit(db_)) {
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
   }

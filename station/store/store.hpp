@@ -129,6 +129,7 @@ class Database {
   void begin(bool immediate);
   void commit();
   void rollback() noexcept;
+  void reset_used() noexcept;
   void close() noexcept;
 
   template <class Fn>
@@ -165,7 +166,13 @@ class Database {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
-  std::unordered_map<std::string, sqlite3_stmt*, TextHash, std::equal_to<>> cache_;
+  struct Cached {
+    sqlite3_stmt* stmt;
+    bool used = false;  // handed out since the last commit or rollback
+  };
+  // unordered_map keeps its elements in place: used_ may point at them.
+  std::unordered_map<std::string, Cached, TextHash, std::equal_to<>> cache_;
+  std::vector<Cached*> used_;
 };
 
 // The station's schema, oldest first. Each entry is applied once, in order, in its own

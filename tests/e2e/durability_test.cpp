@@ -78,8 +78,8 @@ std::vector<std::string> durable_rows(
            "SELECT type || ':' || coalesce(subject, '') FROM outbox ORDER BY seq",
            "SELECT coalesce(order_id, '') || ':' || role FROM print_jobs ORDER BY id",
            "SELECT order_id || ':' || state || ':' || box FROM pack_sessions ORDER BY id",
-           "SELECT verdict || ':' || qty || ':' || undone || ':' || coalesce(box, 0) FROM scans "
-           "ORDER BY id",
+           "SELECT verdict || ':' || qty || ':' || undone || ':' || coalesce(box, 0) || ':' || "
+           "coalesce(undoes, 0) FROM scans ORDER BY id",
        }) {
     for (auto& r : q(sql)) {
       rows.push_back(std::string(sql).substr(7, 12) + " " + r);

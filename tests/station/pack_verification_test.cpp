@@ -1,5 +1,6 @@
 // The pack session's verification rules: quantities, serials and lots, undo, boxes, overrides,
 // cancel and reopen, packers, rejected scans, and what survives a restart.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <openssl/sha.h>
 
@@ -140,7 +141,11 @@ TEST(PackVerification, UndoTakesBackTheLastItemsOnly) {
   const auto u = st.scan("CMD-UNDO");
   EXPECT_EQ(u.verdict, Verdict::scan_undone);
   EXPECT_EQ(u.scanned, 0);
-  EXPECT_EQ(st.count("SELECT count(*) FROM scans WHERE undone = 1"), 1);
+  // The undo is a row of its own that takes the two back; the scan that counted them stays.
+  EXPECT_EQ(st.count("SELECT count(*) FROM scans WHERE qty = -2 AND undoes = "
+                     "(SELECT id FROM scans WHERE data = '222' AND qty = 2)"),
+            1);
+  EXPECT_EQ(st.count("SELECT count(*) FROM scans WHERE undone = 1"), 0);
   EXPECT_EQ(st.verdict("CMD-UNDO"), Verdict::nothing_to_undo);
   // The undone items are really gone: two more are needed.
   EXPECT_EQ(st.verdict("222"), Verdict::item_accepted);
@@ -197,7 +202,7 @@ TEST(PackVerification, ShortPickClosesOnlyWithASupervisorAndAReason) {
             R"([{"sku":"UPC","missing":1},{"sku":"CUP","missing":1}])");
   // The PIN is nowhere in the store.
   EXPECT_EQ(st.count("SELECT count(*) FROM scans WHERE data LIKE '%2468%'"), 0);
-  EXPECT_EQ(st.count("SELECT count(*) FROM audit WHERE detail LIKE '%2468%'"), 0);
+  EXPECT_EQ(st.count("SELECT count(*) FROM audit_log WHERE detail LIKE '%2468%'"), 0);
   EXPECT_EQ(st.count("SELECT count(*) FROM audit WHERE kind = 'override'"), 2);
   // A label for the box with the one item in it.
   EXPECT_EQ(st.count("SELECT count(*) FROM print_jobs"), 1);
@@ -274,9 +279,9 @@ TEST(PackVerification, GarbageFromAScannerIsRecordedAndChangesNothing) {
   EXPECT_FALSE(r->accepted());
   EXPECT_EQ(st.session->current()->order_id, "V-3");
   EXPECT_EQ(st.count("SELECT count(*) FROM scans WHERE verdict = 'rejected_scan'"), 1);
-  EXPECT_EQ(
-      st.count("SELECT count(*) FROM audit WHERE kind = 'scan' AND detail LIKE '%non-printable%'"),
-      1);
+  EXPECT_EQ(st.count("SELECT count(*) FROM audit_log WHERE kind = 'scan' AND detail LIKE "
+                     "'%non-printable%'"),
+            1);
 }
 
 TEST(PackVerification, PendingQuestionsAndThePackerSurviveARestart) {
@@ -305,17 +310,33 @@ TEST(PackVerification, TheAuditLogIsAppendOnly) {
   pt::Station st(kOrders);
   st.scan("V-3");
   st.scan("333");
-  // One row per scan, holding the scan and its verdict.
-  EXPECT_EQ(st.count("SELECT count(*) FROM audit WHERE kind = 'scan'"), 2);
-  EXPECT_EQ(st.count("SELECT count(*) FROM audit WHERE kind = 'scan' AND "
-                     "json_extract(detail, '$.verdict.verdict') = 'order_complete'"),
+  // One record per scan, holding the scan and its verdict...
+  EXPECT_EQ(st.count("SELECT count(*) FROM audit_log WHERE kind = 'scan'"), 2);
+  EXPECT_EQ(st.count("SELECT count(*) FROM audit_log WHERE kind = 'scan' AND "
+                     "json_extract(detail, '$.verdict') = 'order_complete' AND "
+                     "json_extract(detail, '$.data') = '333'"),
             1);
-  EXPECT_GE(st.count("SELECT count(*) FROM audit WHERE kind = 'state'"), 2);
-  EXPECT_EQ(st.count("SELECT count(*) FROM audit WHERE station != 'pack-01' OR mono_ns <= 0"), 0);
-  auto upd = st.db.write([&] { st.db.exec("UPDATE audit SET detail = '{}'"); });
-  ASSERT_FALSE(upd);
-  EXPECT_NE(upd.error().message.find("append-only"), std::string::npos);
-  EXPECT_FALSE(st.db.write([&] { st.db.exec("DELETE FROM audit"); }));
+  // ... and the state changes, each naming the scan that caused it.
+  EXPECT_EQ(st.count("SELECT count(*) FROM audit_log a JOIN scans s ON s.id = a.scan_id "
+                     "WHERE a.kind = 'state' AND json_extract(a.detail, '$.event') = "
+                     "'order_opened' AND s.data = 'V-3'"),
+            1);
+  EXPECT_EQ(st.count("SELECT count(*) FROM audit_log a JOIN scans s ON s.id = a.scan_id "
+                     "WHERE a.kind = 'state' AND json_extract(a.detail, '$.event') = "
+                     "'order_complete' AND s.data = '333'"),
+            1);
+  EXPECT_EQ(st.count("SELECT count(*) FROM audit_log WHERE station IS NOT 'pack-01' OR "
+                     "mono_ns <= 0 OR at IS NULL"),
+            0);
+  // Neither table behind it lets a row change or leave.
+  for (const char* sql :
+       {"UPDATE audit SET detail = '{}'", "UPDATE scans SET verdict = 'x'",
+        "UPDATE scans SET undone = 1", "DELETE FROM audit", "DELETE FROM scans"}) {
+    auto r = st.db.write([&] { st.db.exec(sql); });
+    ASSERT_FALSE(r) << sql;
+    EXPECT_NE(r.error().message.find("append-only"), std::string::npos) << r.error().message;
+  }
+  EXPECT_EQ(st.count("SELECT count(*) FROM audit_log"), 4);
 }
 
 TEST(PackVerification, FiguresPerPackerAndStation) {
@@ -350,6 +371,41 @@ TEST(PackVerification, FiguresPerPackerAndStation) {
             std::string::npos)
       << prom;
   EXPECT_NE(prom.find("# TYPE packbench_scan_error_rate gauge"), std::string::npos);
+}
+
+TEST(PackVerification, FiguresReadTheSameWhetherFoldedInOrNot) {
+  // The same scans at stations that fold the running figures in after every scan, every second
+  // or third scan, or never: undos of scans folded in and not, a packer undoing another's item.
+  const std::vector<std::string> scans = {"PK-A", "V-3",      "999",          "333",      "PK-B",
+                                          "V-2",  "QTY-2",    "222",          "CMD-UNDO", "222",
+                                          "PK-A", "CMD-UNDO", "012345678905", "222",      "222"};
+  auto figures = [&](std::int64_t fold_every, pt::Station& st) {
+    st.session->fold_every(fold_every);
+    for (const auto& s : scans) {
+      st.scan(s);
+    }
+    auto f = ps::pack_figures(st.db, ps::now_utc());
+    EXPECT_TRUE(f);
+    std::string out;
+    for (const auto& p : f->packers) {
+      out += fmt::format("{}: {} {} {} {} {} / {} {} {} {}\n", p.packer, p.scans, p.rejected,
+                         p.items, p.undone, p.packs, p.scans_last_hour, p.rejected_last_hour,
+                         p.items_last_hour, p.packs_last_hour);
+    }
+    return out;
+  };
+  pt::Station never(kOrders);
+  const std::string expected = figures(1'000'000, never);
+  EXPECT_EQ(never.count("SELECT count(*) FROM scan_counts"), 0);
+  // Counted: A 333, then B 2 (undone by B) and 1 (undone by A), then A 1 + 1 + 1.
+  EXPECT_EQ(expected,
+            "A: 9 1 4 1 2 / 9 1 4 2\n"
+            "B: 6 0 3 2 0 / 6 0 0 0\n");
+  for (std::int64_t every : {1, 2, 3}) {
+    pt::Station st(kOrders);
+    EXPECT_EQ(figures(every, st), expected) << "folded every " << every << " scans";
+    EXPECT_GT(st.count("SELECT count(*) FROM scan_counts"), 0);
+  }
 }
 
 TEST(PackVerification, CodesThatLookLikeQuantitiesAreStillOrdersAndItems) {

@@ -2,8 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <fstream>
 
+#include "station/store/checkpointer.hpp"
 #include "support.hpp"
 
 namespace ps = packbench::station;
@@ -152,4 +156,41 @@ TEST(Store, ACommittedRowIsVisibleToAnotherConnection) {
         .run();
   }));
   EXPECT_EQ(pragma(*b, "SELECT count(*) FROM outbox"), "1");
+}
+
+// Commits that never stop (one scan after another, as fast as they come) still let the log
+// start over: the thread copies the bulk, the database's own thread the rest, between commits.
+TEST(Checkpointer, TheLogStartsOverWhileCommitsKeepComing) {
+  pt::TempDir dir;
+  auto db = ps::Database::open(dir / "station.db");
+  ASSERT_TRUE(db);
+  boost::asio::io_context io;
+  auto working = boost::asio::make_work_guard(io);  // poll() keeps taking handlers
+  const int threshold = 20;
+  ps::Checkpointer checkpointer(
+      *db, threshold, [&](std::function<void()> work) { boost::asio::post(io, std::move(work)); });
+  int n = 0;
+  auto commit = [&] {
+    return db->write([&] {
+      db->statement("INSERT INTO outbox (id, type, event, created_at) VALUES (?1, 't', ?2, 'x')")
+          .bind_all("id-" + std::to_string(n++), std::string(300, 'e'))
+          .run();
+    });
+  };
+  // Commit after commit; the database's thread runs what the checkpointer hands it in between.
+  ASSERT_TRUE(pt::wait_until([&] {
+    EXPECT_TRUE(commit());
+    io.poll();
+    return checkpointer.finished() >= 2;
+  }));
+  EXPECT_GE(checkpointer.checkpoints(), 2);
+  // Everything was copied: the next commit writes the log from its start.
+  ASSERT_TRUE(commit());
+  int log = -1;
+  int copied = -1;
+  ASSERT_EQ(
+      sqlite3_wal_checkpoint_v2(db->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied),
+      SQLITE_OK);
+  EXPECT_LT(log, threshold);
+  EXPECT_EQ(pragma(*db, "SELECT count(*) FROM outbox"), std::to_string(n));
 }

@@ -378,7 +378,7 @@ TEST(SyncFull, AFullOutboxStopsOrdersClosingTellsThePackerAndRecovers) {
   EXPECT_EQ(p.st.count("SELECT count(*) FROM outbox"), 1);
   // The refusal is a rejected scan like any other: in the scans and the audit log.
   EXPECT_EQ(p.st.text("SELECT verdict FROM scans ORDER BY id DESC LIMIT 1"), "outbox_full");
-  EXPECT_EQ(p.st.count("SELECT count(*) FROM audit WHERE detail LIKE '%outbox_full%'"), 1);
+  EXPECT_EQ(p.st.count("SELECT count(*) FROM audit_log WHERE detail LIKE '%outbox_full%'"), 1);
   EXPECT_TRUE(p.st.outbox.full());
 
   // The back office takes the first event; there is room again: the alarm goes, then the

@@ -4,6 +4,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/json/parse.hpp>
+#include <functional>
 
 #include "station/pack/pack_session.hpp"
 #include "support.hpp"
@@ -31,7 +32,13 @@ struct Station {
   std::unique_ptr<station::PrintQueue> prints;
   std::unique_ptr<station::PackSession> session;
 
-  static station::Database open(const TempDir& d) {
+  // `prepare` gets the store's path before the station opens it (an older store, say).
+  using Prepare = std::function<void(const std::filesystem::path&)>;
+
+  static station::Database open(const TempDir& d, const Prepare& prepare = {}) {
+    if (prepare) {
+      prepare(d / "station.db");
+    }
     auto db = station::Database::open(d / "station.db");
     if (!db) {
       throw std::runtime_error(db.error().message);
@@ -40,8 +47,8 @@ struct Station {
   }
 
   explicit Station(const char* orders, station::PackRules r = {},
-                   station::OutboxConfig outbox_config = {})
-      : db(open(dir)),
+                   station::OutboxConfig outbox_config = {}, const Prepare& prepare = {})
+      : db(open(dir, prepare)),
         book(db),
         outbox(db, "/stations/site-1/pack-01", std::move(outbox_config)),
         rules(std::move(r)) {
