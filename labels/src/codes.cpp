@@ -13,7 +13,9 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <tuple>
+
+#include "datamatrix.hpp"
+#include "gs1_element_string.hpp"
 
 namespace packbench::labels {
 namespace {
@@ -79,17 +81,6 @@ const char* type_name(BarcodeType type) {
   return "barcode";
 }
 
-// GS1 mod-10 check digit: weights 3 and 1 alternate from the rightmost data digit.
-char gs1_check_digit(std::string_view digits) {
-  int sum = 0;
-  int weight = 3;
-  for (auto it = digits.rbegin(); it != digits.rend(); ++it) {
-    sum += (*it - '0') * weight;
-    weight = 4 - weight;
-  }
-  return static_cast<char>('0' + (10 - sum % 10) % 10);
-}
-
 bool all_digits(std::string_view s) {
   return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
 }
@@ -117,6 +108,62 @@ std::optional<std::string> with_check_digit(std::string_view data, std::size_t l
     return std::nullopt;
   }
   return std::string(data.substr(0, length - 1)) + check;
+}
+
+// ISO/IEC 16022 asks for a quiet zone of one module on every side of a DataMatrix symbol.
+constexpr int kDataMatrixQuietModules = 1;
+
+CodeRaster render_datamatrix(std::string_view data, const BarcodeSpec& spec) {
+  const bool gs1 = spec.type == BarcodeType::gs1_datamatrix;
+  const char* name = type_name(spec.type);
+  std::string payload;
+  if (gs1) {
+    std::string error;
+    auto elements = gs1_element_strings(data, error);
+    if (!elements) {
+      return fail(fmt::format("{} data: {}", name, error));
+    }
+    payload = std::move(*elements);
+  } else {
+    payload = data;
+  }
+  const datamatrix::Symbol symbol =
+      datamatrix::encode(payload, gs1, spec.shape == DataMatrixShape::rectangle);
+  if (!symbol) {
+    return fail(fmt::format("{}: {}", name, symbol.error));
+  }
+  const int rows = symbol.size->rows;
+  const int cols = symbol.size->cols;
+  const int module =
+      spec.module_dots > 0 ? spec.module_dots : std::max(1, dots_for_mm(0.5, spec.dpi));
+  const int width = (cols + 2 * kDataMatrixQuietModules) * module;
+  const int height = (rows + 2 * kDataMatrixQuietModules) * module;
+  if ((spec.max_width > 0 && width > spec.max_width) || (spec.height > 0 && height > spec.height)) {
+    return fail(fmt::format(
+        "{} of {} bytes is {}x{} modules ({} of its {} data codewords used) plus a {}-module "
+        "quiet zone each side; at {} dots per module that is {}x{} dots, but the box allows {}x{}",
+        name, data.size(), rows, cols, symbol.data_codewords_used, symbol.size->data_codewords,
+        kDataMatrixQuietModules, module, width, height,
+        spec.max_width > 0 ? std::to_string(spec.max_width) : "any",
+        spec.height > 0 ? std::to_string(spec.height) : "any"));
+  }
+
+  CodeRaster r;
+  r.ok = true;
+  r.module_dots = module;
+  r.modules_wide = cols;
+  r.modules_high = rows;
+  r.quiet_zone_dots = kDataMatrixQuietModules * module;
+  r.bitmap = Bitmap(width, height);
+  for (int y = 0; y < rows; ++y) {
+    for (int x = 0; x < cols; ++x) {
+      if (symbol.modules[static_cast<std::size_t>(y) * cols + x]) {
+        r.bitmap.fill(r.quiet_zone_dots + x * module, r.quiet_zone_dots + y * module, module,
+                      module);
+      }
+    }
+  }
+  return r;
 }
 
 }  // namespace
@@ -206,36 +253,14 @@ CodeRaster render_barcode(std::string_view data, const BarcodeSpec& spec) {
       contents.assign(data.begin(), data.end());
       break;
     case BarcodeType::gs1_128: {
-      if (!all_ascii(data) || data.front() == '\x1d' || data.back() == '\x1d' ||
-          data.find("\x1d\x1d") != std::string_view::npos) {
-        return fail(fmt::format(
-            "GS1-128 data is a GS1 element string in ASCII, with one GS (ASCII 29) after each "
-            "variable-length element string but the last; got \"{}\"",
-            data));
-      }
-      // The two fixed-length keys a shipping label carries are checked here: a wrong SSCC
-      // (AI 00, 18 digits) or GTIN (AI 01, 14 digits) check digit prints a parcel no scanner
-      // in the chain will accept.
-      for (const auto& [ai, length, what] :
-           {std::tuple{std::string_view("00"), std::size_t{18}, "SSCC"},
-            std::tuple{std::string_view("01"), std::size_t{14}, "GTIN"}}) {
-        if (!data.starts_with(ai)) {
-          continue;
-        }
-        const std::string_view key = data.substr(2, length);
-        if (key.size() != length || !all_digits(key)) {
-          return fail(fmt::format("GS1-128 ({}) needs the {} as {} digits, got \"{}\"", ai, what,
-                                  length, data.substr(2)));
-        }
-        if (gs1_check_digit(key.substr(0, length - 1)) != key.back()) {
-          return fail(fmt::format("GS1-128 ({}) {} \"{}\": check digit should be {}", ai, what, key,
-                                  gs1_check_digit(key.substr(0, length - 1))));
-        }
+      const auto elements = gs1_element_strings(data, error);
+      if (!elements) {
+        return fail("GS1-128 data: " + error);
       }
       // ZXing-C++'s Code 128 writer takes U+00F1 as FNC1; first, it makes the symbol GS1-128
       // (symbology identifier ]C1), and in place of GS it separates element strings.
       contents.push_back(L'\u00f1');
-      for (char c : data) {
+      for (char c : *elements) {
         contents.push_back(c == '\x1d' ? L'\u00f1' : static_cast<wchar_t>(c));
       }
       default_module_mm = 0.495;
@@ -266,19 +291,8 @@ CodeRaster render_barcode(std::string_view data, const BarcodeSpec& spec) {
       break;
     }
     case BarcodeType::datamatrix:
-      if (!all_ascii(data)) {
-        return fail(fmt::format("DataMatrix here carries ASCII only, got \"{}\"", data));
-      }
-      contents.assign(data.begin(), data.end());
-      format = ZXing::BarcodeFormat::DataMatrix;
-      default_module_mm = 0.5;
-      quiet_left = 1;
-      quiet_right = 1;
-      break;
     case BarcodeType::gs1_datamatrix:
-      return fail(
-          "GS1 DataMatrix needs FNC1 in first position (codeword 232), which ZXing-C++ 1.4's "
-          "DataMatrix writer cannot emit; use GS1-128 or a GS1 Digital Link URI in a QR code");
+      return render_datamatrix(data, spec);
   }
 
   ZXing::BitMatrix matrix;
@@ -288,10 +302,8 @@ CodeRaster render_barcode(std::string_view data, const BarcodeSpec& spec) {
   } catch (const std::exception& e) {
     return fail(fmt::format("{} cannot encode \"{}\": {}", name, data, e.what()));
   }
-  const bool linear = format != ZXing::BarcodeFormat::DataMatrix;
   const int modules_wide = matrix.width();
-  const int modules_high = linear ? 1 : matrix.height();
-  if (modules_wide <= 0 || modules_high <= 0) {
+  if (modules_wide <= 0) {
     return fail(fmt::format("{} produced an empty symbol for \"{}\"", name, data));
   }
 
@@ -316,25 +328,13 @@ CodeRaster render_barcode(std::string_view data, const BarcodeSpec& spec) {
   r.ok = true;
   r.module_dots = module;
   r.modules_wide = modules_wide;
-  r.modules_high = modules_high;
+  r.modules_high = 1;
   r.quiet_zone_dots = quiet_left * module;
-  if (linear) {
-    // A linear symbol's quiet zones are left and right only: above and below is the caller's.
-    r.bitmap = Bitmap(width, bar_height);
-    for (int x = 0; x < modules_wide; ++x) {
-      if (matrix.get(x, 0)) {
-        r.bitmap.fill((quiet_left + x) * module, 0, module, bar_height);
-      }
-    }
-  } else {
-    const int q = quiet_left;
-    r.bitmap = Bitmap(width, (q + modules_high + q) * module);
-    for (int y = 0; y < modules_high; ++y) {
-      for (int x = 0; x < modules_wide; ++x) {
-        if (matrix.get(x, y)) {
-          r.bitmap.fill((q + x) * module, (q + y) * module, module, module);
-        }
-      }
+  // A linear symbol's quiet zones are left and right only: above and below is the caller's.
+  r.bitmap = Bitmap(width, bar_height);
+  for (int x = 0; x < modules_wide; ++x) {
+    if (matrix.get(x, 0)) {
+      r.bitmap.fill((quiet_left + x) * module, 0, module, bar_height);
     }
   }
   return r;

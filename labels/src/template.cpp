@@ -479,7 +479,7 @@ class Parser {
       e.kind = ElementKind::barcode;
       unknown(t, where,
               {"type", "when", "max_chars", "x_mm", "y_mm", "width_mm", "height_mm", "data",
-               "symbology", "module_mm", "min_module_mm", "align"});
+               "symbology", "module_mm", "min_module_mm", "shape", "align"});
       box_keys(t, where, e, true);
       if (string(t, where, "data", e.data, true)) {
         check_references(e.data, t.get("data")->source(), where);
@@ -494,6 +494,13 @@ class Parser {
               {"upca", BarcodeType::upca},
               {"datamatrix", BarcodeType::datamatrix},
               {"gs1-datamatrix", BarcodeType::gs1_datamatrix}});
+      if (t.get("shape") && e.symbology != BarcodeType::datamatrix &&
+          e.symbology != BarcodeType::gs1_datamatrix) {
+        problem(t.get("shape")->source(),
+                fmt::format("{}: 'shape' is for DataMatrix symbologies only", where));
+      }
+      choice(t, where, "shape", e.shape,
+             {{"square", DataMatrixShape::square}, {"rectangle", DataMatrixShape::rectangle}});
       number(t, where, "module_mm", e.module_mm);
       number(t, where, "min_module_mm", e.min_module_mm);
       if (e.module_mm < 0 || e.module_mm > 5 || e.min_module_mm < 0 || e.min_module_mm > 5) {

@@ -53,6 +53,7 @@ struct Element {
   BarcodeType symbology = BarcodeType::code128;
   double module_mm = 0;
   double min_module_mm = 0;
+  DataMatrixShape shape = DataMatrixShape::square;
   // image
   std::string image_ref;
   std::vector<std::uint8_t> image_bytes;

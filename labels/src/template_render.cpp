@@ -497,6 +497,7 @@ class Renderer {
     spec.dpi = profile_.dpi;
     spec.height = h;
     spec.max_width = w;
+    spec.shape = e.shape;
     spec.module_dots =
         e.module_mm > 0
             ? std::max(1, static_cast<int>(std::lround(e.module_mm * profile_.dpi / 25.4)))
@@ -508,10 +509,14 @@ class Renderer {
           std::max(1, static_cast<int>(std::ceil(e.min_module_mm * profile_.dpi / 25.4 - 1e-9)));
       int start = spec.module_dots;
       if (start == 0) {
-        // Only its module size is wanted: one row of it, however wide the symbol is.
+        // Only its module size is wanted: one row of it (a DataMatrix: the whole symbol),
+        // however large the symbol is.
         BarcodeSpec probe = spec;
         probe.max_width = 0;
-        probe.height = 1;
+        probe.height =
+            e.symbology == BarcodeType::datamatrix || e.symbology == BarcodeType::gs1_datamatrix
+                ? 0
+                : 1;
         CodeRaster wide = render_barcode(*data, probe);
         start = wide ? wide.module_dots : 0;
       }

@@ -7,6 +7,8 @@
 //                 (zpl_graphic_field: bands within the ^GF limits, white margins trimmed) and by
 //                 the npm package zpl-image 0.3.0 (rgbaToZ64) under Node.js, a child process.
 //                 Its ^GF is decoded with our decoder and must give the same bitmap bit for bit.
+//   DataMatrix:   render_barcode of a GS1 DataMatrix (GTIN, expiry, batch, serial: 22x22) and
+//                 of the largest square symbol (144x144), encoder and drawing, per symbol.
 //
 //   bench_labels [RUNS [PREVIEW_DIR]]
 //     RUNS: 200 by default, each measurement after 20 untimed warm-up runs
@@ -407,6 +409,31 @@ int main(int argc, char** argv) {
     std::printf("BENCH labels_insert_%s p50_ms=%.3f p99_ms=%.3f cpu_p50_ms=%.3f bytes=%zu\n",
                 r.profile.c_str(), r.t.median(), r.t.p99(), r.t.cpu_median(),
                 r.insert.bytes.size());
+  }
+
+  // DataMatrix, our own ECC 200 encoder: a GS1 product code and the largest symbol there is.
+  std::printf("\nDataMatrix per symbol (render_barcode at 203 dpi, 4 dots per module)\n");
+  struct DataMatrixCase {
+    const char* name;
+    pl::BarcodeType type;
+    std::string data;
+  };
+  const std::vector<DataMatrixCase> dm_cases = {
+      {"gs1", pl::BarcodeType::gs1_datamatrix, "(01)09506000134352(17)261231(10)ABC123(21)XYZ0001"},
+      {"144x144", pl::BarcodeType::datamatrix, std::string(3116, '7')},
+  };
+  for (const auto& c : dm_cases) {
+    pl::CodeRaster code;
+    const Samples t =
+        measure(runs, [&] { code = pl::render_barcode(c.data, pl::BarcodeSpec{.type = c.type}); });
+    if (!code) {
+      std::fprintf(stderr, "bench_labels: DataMatrix %s: %s\n", c.name, code.error.c_str());
+      return 1;
+    }
+    std::printf("  %-8s %3d x %-3d modules, %4zu bytes of data   %7.3f ms %7.3f ms\n", c.name,
+                code.modules_high, code.modules_wide, c.data.size(), t.median(), t.p99());
+    std::printf("BENCH labels_datamatrix_%s p50_ms=%.4f p99_ms=%.4f modules=%d\n", c.name,
+                t.median(), t.p99(), code.modules_wide);
   }
 
   pt::TempDir dir;

@@ -276,11 +276,36 @@ TEST(BarcodeRender, DataMatrixRoundTrip) {
   EXPECT_EQ(read.symbologyIdentifier(), "]d1");
 }
 
-TEST(BarcodeRender, Gs1DataMatrixIsRefusedWithTheReason) {
-  const CodeRaster r =
-      render_barcode("0109501101530003", BarcodeSpec{.type = BarcodeType::gs1_datamatrix});
-  EXPECT_FALSE(r);
-  EXPECT_NE(r.error.find("FNC1"), std::string::npos) << r.error;
+TEST(BarcodeRender, Gs1_128TakesTheHumanReadableFormToo) {
+  // AIs in parentheses: FNC1 after the variable-length batch, none after the fixed-length GTIN.
+  const CodeRaster r = render_barcode("(01)09501101530003(10)ABC123(21)XYZ",
+                                      BarcodeSpec{.type = BarcodeType::gs1_128, .module_dots = 3});
+  ASSERT_TRUE(r) << r.error;
+  const ZXing::Result read = decode(r.bitmap, ZXing::BarcodeFormat::Code128);
+  ASSERT_TRUE(read.isValid());
+  EXPECT_EQ(read.text(),
+            "0109501101530003"
+            "10ABC123"
+            "\x1d"
+            "21XYZ");
+  EXPECT_EQ(read.symbologyIdentifier(), "]C1");
+  const CodeRaster wrong =
+      render_barcode("(01)09501101530004", BarcodeSpec{.type = BarcodeType::gs1_128});
+  EXPECT_FALSE(wrong);
+  EXPECT_NE(wrong.error.find("check digit should be 3"), std::string::npos) << wrong.error;
+}
+
+TEST(BarcodeRender, DataMatrixKeepsToTheBoxHeightToo) {
+  // 16x16 plus the quiet zone at 4 dots: 72 dots; a box 71 dots high refuses it.
+  const std::string data = "PB-ORDER-0001";
+  const CodeRaster fits = render_barcode(
+      data, BarcodeSpec{.type = BarcodeType::datamatrix, .height = 72, .max_width = 72});
+  ASSERT_TRUE(fits) << fits.error;
+  EXPECT_EQ(fits.modules_high, 16);
+  const CodeRaster low = render_barcode(
+      data, BarcodeSpec{.type = BarcodeType::datamatrix, .height = 71, .max_width = 72});
+  EXPECT_FALSE(low);
+  EXPECT_NE(low.error.find("the box allows 72x71"), std::string::npos) << low.error;
 }
 
 TEST(BarcodeRender, ModulesFollowTheDpiAndTheBoxIsRespected) {

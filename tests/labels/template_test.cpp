@@ -463,6 +463,169 @@ TEST(TemplateCodes, TheShippingLabelsSsccAndOrderIdReadBack) {
   EXPECT_EQ(sscc.symbologyIdentifier(), "]C1");
 }
 
+TEST(TemplateCodes, Gs1DataMatrixReadsBackFromThePreviewAndFromTheZpl) {
+  const Template t = parse_ok(R"([label]
+name = "gs1-datamatrix"
+width_mm = 101.6
+height_mm = 50
+
+[[element]]
+type = "barcode"
+symbology = "gs1-datamatrix"
+data = "(01)09506000134352(17)261231(10){order.id}(21){box.number}"
+x_mm = 4
+y_mm = 4
+width_mm = 30
+height_mm = 30
+
+[[element]]
+type = "barcode"
+symbology = "gs1-datamatrix"
+shape = "rectangle"
+data = "(01)09506000134352(10){order.id}"
+x_mm = 40
+y_mm = 4
+width_mm = 50
+height_mm = 12
+
+[[element]]
+type = "barcode"
+symbology = "datamatrix"
+data = "{order.id} {customer.name}"
+x_mm = 40
+y_mm = 20
+width_mm = 28
+height_mm = 28
+)");
+  const LabelData d = order_en();
+  const std::string id = d.values.at("order.id");
+  const std::string box = d.values.at("box.number");
+  const std::vector<std::string> expected = {
+      "]d2" + std::string("0109506000134352") + "17261231" + "10" + id + "\x1d" + "21" + box,
+      "]d2" + std::string("0109506000134352") + "10" + id,
+      "]d1" + id + " " + d.values.at("customer.name")};
+  for (const auto& name : {"zpl-203", "zpl-300", "escpos-80mm", "pdf-a6"}) {
+    const RenderedLabel r = render_label(t, d, profile(name));
+    ASSERT_TRUE(r) << name << ": " << r.error;
+    std::vector<std::string> read;
+    for (const auto& ink : r.inks) {
+      const ZXing::Result res = decode(ink.ink, ZXing::BarcodeFormat::DataMatrix);
+      ASSERT_TRUE(res.isValid()) << name << " " << ink.element;
+      read.push_back(res.symbologyIdentifier() + res.text());
+    }
+    EXPECT_EQ(read, expected) << name;
+  }
+  // The label as the printer rebuilds it from the ^GF fields, each symbol read where its ink
+  // was placed (with some of the white around it: ZXing-C++ 1.4 reads one DataMatrix per image,
+  // found from the image's centre).
+  for (const auto& name : {"zpl-203", "zpl-300"}) {
+    const RenderedLabel r = render_label(t, d, profile(name));
+    ASSERT_TRUE(r) << r.error;
+    const ZplRaster printed =
+        zpl_decode_graphics(encode_label(r, profile(name), OutputFormat::zpl).bytes);
+    ASSERT_TRUE(printed.ok()) << printed.error;
+    std::vector<std::string> read;
+    for (const auto& ink : r.inks) {
+      const int margin = 8;
+      Bitmap crop(ink.ink.width() + 2 * margin, ink.ink.height() + 2 * margin);
+      for (int y = 0; y < crop.height(); ++y) {
+        for (int x = 0; x < crop.width(); ++x) {
+          crop.set(x, y, printed.bitmap.get(ink.x - margin + x, ink.y - margin + y));
+        }
+      }
+      const ZXing::Result res = decode(crop, ZXing::BarcodeFormat::DataMatrix);
+      ASSERT_TRUE(res.isValid()) << name << " " << ink.element;
+      read.push_back(res.symbologyIdentifier() + res.text());
+    }
+    EXPECT_EQ(read, expected) << name;
+  }
+}
+
+TEST(TemplateCodes, DataMatrixShapeAndBoxAreChecked) {
+  EXPECT_TRUE(any_contains(problems_of(R"([label]
+name = "x"
+width_mm = 50
+height_mm = 50
+[[element]]
+type = "barcode"
+symbology = "code128"
+shape = "rectangle"
+data = "A"
+x_mm = 1
+y_mm = 1
+width_mm = 40
+height_mm = 10
+[[element]]
+type = "barcode"
+symbology = "datamatrix"
+shape = "round"
+data = "A"
+x_mm = 1
+y_mm = 20
+width_mm = 20
+height_mm = 20
+)"),
+                           "'shape' is for DataMatrix symbologies only"));
+  EXPECT_TRUE(any_contains(problems_of(R"([label]
+name = "x"
+width_mm = 50
+height_mm = 50
+[[element]]
+type = "barcode"
+symbology = "datamatrix"
+shape = "round"
+data = "A"
+x_mm = 1
+y_mm = 20
+width_mm = 20
+height_mm = 20
+)"),
+                           "shape: 'round' is not one of square, rectangle"));
+  // A box lower than the symbol: the label fails naming the element, whatever its width.
+  const Template low = parse_ok(R"([label]
+name = "x"
+width_mm = 50
+height_mm = 50
+[[element]]
+type = "barcode"
+symbology = "gs1-datamatrix"
+data = "(01)09506000134352(10)LOT-12345678"
+x_mm = 1
+y_mm = 1
+width_mm = 48
+height_mm = 9
+)");
+  const RenderedLabel r = render_label(low, order_en(), profile("zpl-203"));
+  EXPECT_FALSE(r);
+  EXPECT_NE(r.error.find("element[0] (barcode)"), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find("the box allows"), std::string::npos) << r.error;
+
+  // With min_module_mm the same box takes it at a narrower whole-dot module: 20 modules with
+  // the quiet zone at 3 dots (60 dots, 7.5 mm) fit 9 mm (72 dots); 4 dots (80) did not.
+  const Template narrower = parse_ok(R"([label]
+name = "x"
+width_mm = 50
+height_mm = 50
+[[element]]
+type = "barcode"
+symbology = "gs1-datamatrix"
+data = "(01)09506000134352(10)LOT-12345678"
+min_module_mm = 0.25
+x_mm = 1
+y_mm = 1
+width_mm = 48
+height_mm = 9
+)");
+  const RenderedLabel ok = render_label(narrower, order_en(), profile("zpl-203"));
+  ASSERT_TRUE(ok) << ok.error;
+  ASSERT_EQ(ok.inks.size(), 1u);
+  EXPECT_EQ(ok.inks[0].ink.height(), 60);
+  const ZXing::Result read = decode(ok.inks[0].ink, ZXing::BarcodeFormat::DataMatrix);
+  ASSERT_TRUE(read.isValid());
+  EXPECT_EQ(read.text(), "010950600013435210LOT-12345678");
+  EXPECT_EQ(read.symbologyIdentifier(), "]d2");
+}
+
 TEST(TemplateCodes, AWrongSsccCheckDigitIsRefused) {
   LabelData d = order_en();
   d.values["shipment.sscc"] = "095200000000000018";

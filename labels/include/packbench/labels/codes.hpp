@@ -57,9 +57,13 @@ enum class BarcodeType {
   gs1_128,         // Code 128 with FNC1 in first position (GS1 General Specifications)
   ean13,           // 12 digits (check digit added) or 13 (check digit verified)
   upca,            // 11 digits (check digit added) or 12 (check digit verified)
-  datamatrix,      // ISO/IEC 16022 ECC 200; data in ASCII 0-127
-  gs1_datamatrix,  // not drawable with ZXing-C++ 1.4: always an error (see render_barcode)
+  datamatrix,      // ISO/IEC 16022 ECC 200; any bytes
+  gs1_datamatrix,  // ECC 200 with FNC1 in first position (GS1 DataMatrix, read as ]d2)
 };
+
+// The sizes a DataMatrix may take: the 24 square ones (10x10 to 144x144) or the 6 rectangular
+// ones (8x18 to 16x48, for a long narrow space; at most 49 data codewords).
+enum class DataMatrixShape { square, rectangle };
 
 struct BarcodeSpec {
   BarcodeType type = BarcodeType::code128;
@@ -69,13 +73,16 @@ struct BarcodeSpec {
   // for logistic labels), 0.33 mm (100 % magnification) for EAN-13 and UPC-A, 0.5 mm for
   // DataMatrix. At 203 dpi: 2, 4, 3 and 4 dots.
   int module_dots = 0;
-  // Bar height in dots for linear barcodes (DataMatrix ignores it: its modules are square).
-  // 0 chooses 69 modules for EAN-13 and UPC-A (GS1's 22.85 mm at 0.33 mm X) and, for Code 128,
-  // 15 % of the symbol's width or 6.35 mm (1/4 in), whichever is more.
+  // Bar height in dots for linear barcodes. 0 chooses 69 modules for EAN-13 and UPC-A (GS1's
+  // 22.85 mm at 0.33 mm X) and, for Code 128, 15 % of the symbol's width or 6.35 mm (1/4 in),
+  // whichever is more. For DataMatrix, whose modules are square, it is the most height the
+  // symbol may take, quiet zone included (0: no limit); a taller symbol is an error.
   int height = 0;
   // Optional limit on the width, quiet zones included; 0 means none. A symbol wider than this at
   // the chosen module size is an error, never a narrower module.
   int max_width = 0;
+  // DataMatrix only: square or rectangular sizes.
+  DataMatrixShape shape = DataMatrixShape::square;
 };
 
 // The barcode for `data`, with its quiet zones: 10 modules either side for Code 128 (ISO/IEC
@@ -83,14 +90,16 @@ struct BarcodeSpec {
 // Specifications), 1 module on every side for DataMatrix (ISO/IEC 16022). No human-readable
 // line: a template draws that as text, in the font it chooses.
 //
-// GS1-128 data is the GS1 element string with ASCII 29 (GS) ending each variable-length element
-// string that is not the last, the way scanners transmit it: "0109501101530003" "\x1d" "10ABC".
-// FNC1 is put in first position and in place of each GS.
+// GS1-128 and GS1 DataMatrix data is GS1 element strings, written either in the human-readable
+// form with each AI in parentheses, "(01)09501101530003(10)ABC(21)XYZ", or as a scanner
+// transmits them, with ASCII 29 (GS) ending each variable-length element string that is not the
+// last: "0109501101530003" "10ABC" "\x1d" "21XYZ". FNC1 is put in first position and wherever a
+// variable-length element string ends before another (see gs1_element_string.hpp for the checks).
 //
-// ZXing-C++ 1.4's DataMatrix writer cannot put FNC1 in first position (codeword 232), so it
-// cannot make GS1 DataMatrix; gs1_datamatrix fails with that message rather than print a plain
-// DataMatrix a GS1 scanner would not read as GS1. The same writer picks the smallest ECC 200
-// size, square or rectangular (20 digits come out 8 rows by 32 columns).
+// Code 128, GS1-128, EAN-13 and UPC-A are drawn with ZXing-C++'s writer; DataMatrix with our own
+// ECC 200 encoder (ZXing-C++ 1.4's writer cannot put FNC1 in first position), in ASCII
+// encodation at the smallest size of the shape that holds the data. Plain DataMatrix carries the
+// bytes as given, those over 127 through Upper Shift, without an ECI.
 CodeRaster render_barcode(std::string_view data, const BarcodeSpec& spec);
 
 }  // namespace packbench::labels
