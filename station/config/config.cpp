@@ -13,6 +13,7 @@
 #include "packbench/drivers/endpoint.hpp"
 #include "packbench/drivers/printer.hpp"
 #include "packbench/drivers/scanner.hpp"
+#include "packbench/labels/template.hpp"
 #include "station/config/toml_names.hpp"
 #include "station/discount/campaign_config.hpp"
 #include "station/outbox/webhook_signature.hpp"
@@ -63,7 +64,7 @@ class Reader {
   void read(const toml::table& root) {
     unknown_keys(root, "",
                  {"station", "ui", "orders", "scanner", "printer", "sync", "outbox", "pack", "log",
-                  "discounts", "campaign"});
+                  "discounts", "campaign", "inserts"});
     cfg_.discounts = discount::read_discount_config(root, cfg_.source_name, base_, out_.problems);
     if (const auto* t = table(root, "station")) {
       unknown_keys(*t, "station", {"id", "site", "state_dir"});
@@ -138,16 +139,57 @@ class Reader {
     });
     for_each_table(root, "printer", [&](const toml::table& t, const std::string& p) {
       PrinterConfig pr;
-      unknown_keys(t, p, {"name", "type", "address", "directory", "dpi", "roles", "timeout_ms"});
+      unknown_keys(
+          t, p, {"name", "type", "address", "directory", "dpi", "format", "roles", "timeout_ms"});
       string(t, p, "name", pr.name);
       string(t, p, "type", pr.type);
       string(t, p, "address", pr.address);
       path(t, p, "directory", pr.directory);
       integer(t, p, "dpi", 1, 10000, pr.dpi);
+      string(t, p, "format", pr.format);
       string_list(t, p, "roles", pr.roles);
       millis(t, p, "timeout_ms", pr.timeout);
       cfg_.printers.push_back(std::move(pr));
     });
+    if (const auto* t = table(root, "inserts")) {
+      auto& in = cfg_.inserts;
+      unknown_keys(*t, "inserts", {"template", "shop_name", "review_url", "tip"});
+      string(*t, "inserts", "template", in.template_name);
+      if (in.template_name.find('/') != std::string::npos || in.template_name.ends_with(".toml")) {
+        in.template_file = base_ / in.template_name;
+      }
+      string(*t, "inserts", "shop_name", in.shop_name);
+      string(*t, "inserts", "review_url", in.review_url);
+      for_each_table(
+          *t, "tip",
+          [&](const toml::table& tt, const std::string& p) {
+            InsertTip tip;
+            unknown_keys(tt, p, {"skus", "categories", "text", "url"});
+            string_list(tt, p, "skus", tip.skus);
+            string_list(tt, p, "categories", tip.categories);
+            string(tt, p, "url", tip.url);
+            if (const toml::node* n = tt.get("text")) {
+              note(p + ".text", n->source());
+              if (const auto* words = n->as_table()) {
+                for (auto&& [locale, v] : *words) {
+                  const std::string k = p + ".text." + std::string(locale.str());
+                  note(k, v.source());
+                  if (v.is_string() && !v.as_string()->get().empty()) {
+                    tip.text[std::string(locale.str())] = v.as_string()->get();
+                  } else {
+                    problem(v.source(), k, "must be a non-empty string");
+                  }
+                }
+              } else {
+                problem(n->source(), p + ".text",
+                        "must be a table of locale = \"words\", not " +
+                            std::string(toml_type_name(*n)));
+              }
+            }
+            in.tips.push_back(std::move(tip));
+          },
+          "inserts");
+    }
     if (const auto* t = table(root, "sync")) {
       unknown_keys(*t, "sync",
                    {"url", "ca_file", "bearer_token_file", "signing_secret_file", "timeout_ms",
@@ -252,19 +294,20 @@ class Reader {
   }
 
   template <class Fn>
-  void for_each_table(const toml::table& root, std::string_view key, Fn&& fn) {
+  void for_each_table(const toml::table& root, std::string_view key, Fn&& fn,
+                      const std::string& prefix = "") {
     const toml::node* n = root.get(key);
     if (!n) {
       return;
     }
     const auto* arr = n->as_array();
     if (!arr) {
-      problem(n->source(), std::string(key),
-              "must be an array of tables ([[" + std::string(key) + "]])");
+      problem(n->source(), join(prefix, key),
+              "must be an array of tables ([[" + join(prefix, key) + "]])");
       return;
     }
     for (std::size_t i = 0; i < arr->size(); ++i) {
-      const std::string p = std::string(key) + "[" + std::to_string(i) + "]";
+      const std::string p = join(prefix, key) + "[" + std::to_string(i) + "]";
       const toml::node& item = (*arr)[i];
       note(p, item.source());
       if (!item.is_table()) {
@@ -600,6 +643,20 @@ std::vector<ConfigProblem> Config::validate() const {
     if (pr.dpi != 203 && pr.dpi != 300 && pr.dpi != 600) {
       at(p + ".dpi", "must be 203, 300 or 600, not " + std::to_string(pr.dpi), p);
     }
+    if (pr.format != "zpl" && pr.format != "png" && pr.format != "pdf") {
+      at(p + ".format", "'" + pr.format + "' is not one of zpl, png, pdf", p);
+    } else if (pr.format != "zpl" && pr.type != "file") {
+      at(p + ".format",
+         "only a file printer takes format '" + pr.format + "'; a " + pr.type +
+             " printer is sent ZPL",
+         p);
+    } else if (pr.format != "zpl" &&
+               std::find(pr.roles.begin(), pr.roles.end(), "shipping-label") != pr.roles.end()) {
+      at(p + ".format",
+         "shipping labels are ZPL; give the role 'shipping-label' to a printer with format "
+         "'zpl'",
+         p);
+    }
     if (pr.roles.empty()) {
       at(p + ".roles", "a printer needs at least one role", p);
     }
@@ -613,6 +670,31 @@ std::vector<ConfigProblem> Config::validate() const {
       } else {
         served.insert(role);
       }
+    }
+  }
+  auto web_link = [](const std::string& url) {
+    return url.starts_with("https://") || url.starts_with("http://");
+  };
+  if (!inserts.template_file.empty()) {
+    const auto parsed = labels::load_template_file(inserts.template_file);
+    for (const auto& problem : parsed.problems) {
+      at("inserts.template", problem.to_string(), "inserts");
+    }
+  } else if (!labels::builtin_template(inserts.template_name)) {
+    at("inserts.template",
+       "'" + inserts.template_name + "' is no built-in template (a file name ends in .toml)",
+       "inserts");
+  }
+  if (!inserts.review_url.empty() && !web_link(inserts.review_url)) {
+    at("inserts.review_url", "must start with https:// or http://", "inserts");
+  }
+  for (std::size_t i = 0; i < inserts.tips.size(); ++i) {
+    const std::string p = "inserts.tip[" + std::to_string(i) + "]";
+    if (inserts.tips[i].text.empty()) {
+      at(p + ".text", "a tip needs its words, at least in one locale (text = { en = \"...\" })", p);
+    }
+    if (!inserts.tips[i].url.empty() && !web_link(inserts.tips[i].url)) {
+      at(p + ".url", "must start with https:// or http://", p);
     }
   }
   if (!served.count("shipping-label")) {

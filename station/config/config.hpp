@@ -73,6 +73,9 @@ struct PrinterConfig {
   std::string address;              // zpl-tcp
   std::filesystem::path directory;  // file; default <state_dir>/prints
   int dpi = 203;
+  // What the printer is sent: "zpl" (every printer), or for a file printer "png" or "pdf" (a
+  // picture of each insert, card and slip a person can open; shipping labels stay ZPL).
+  std::string format = "zpl";
   std::vector<std::string> roles{"shipping-label"};
   std::chrono::milliseconds timeout{10000};
 };
@@ -98,6 +101,22 @@ struct OutboxConfig {
   std::int64_t bulk_max_bytes = std::int64_t{128} << 20;  // the bulk lane's share of it
   std::optional<std::chrono::milliseconds> business_ttl;
   std::optional<std::chrono::milliseconds> bulk_ttl;
+};
+
+// [inserts]: the personal thank-you printed with every order. docs/discounts.md has every key.
+struct InsertTip {
+  std::vector<std::string> skus;            // some line has one of these ("TEA-*": a prefix)
+  std::vector<std::string> categories;      // some line's "category" is one of these (any case)
+  std::map<std::string, std::string> text;  // locale -> the tip's words
+  std::string url;                          // optional: a QR to the product
+};
+
+struct InsertsConfig {
+  std::string template_name = "thank-you";  // a built-in template, or a template file
+  std::filesystem::path template_file;      // set when template_name is a file (resolved)
+  std::string shop_name;                    // signs the insert: {shop.name}
+  std::string review_url;       // optional: a QR asking for a review; "{order}" is the order id
+  std::vector<InsertTip> tips;  // the first that fits the order is printed
 };
 
 struct Config {
@@ -131,6 +150,7 @@ struct Config {
   // Semantic checks over the whole configuration: addresses, names, roles, files.
   std::vector<ConfigProblem> validate() const;
   discount::DiscountConfig discounts;  // [discounts] and [[campaign]] (docs/discounts.md)
+  InsertsConfig inserts;
 };
 
 // The languages the packer UI speaks.

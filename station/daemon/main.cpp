@@ -1,6 +1,10 @@
 // stationd: the pack-station daemon.
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <openssl/rand.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -20,6 +24,8 @@
 namespace {
 
 using namespace packbench::station;
+using packbench::Error;
+using packbench::Result;
 
 constexpr const char* kUsage = R"(usage: stationd [--config FILE]
        stationd --check-config FILE
@@ -50,6 +56,36 @@ int check_config(const std::string& path) {
   return 0;
 }
 
+// The demo's discount key (var/demo-discount.key, as the demo configuration names it): 32
+// random bytes as hex, readable by this user only, made on the first start.
+Result<void> make_demo_key() {
+  const std::filesystem::path path = "var/demo-discount.key";
+  if (std::filesystem::exists(path)) {
+    return {};
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(path.parent_path(), ec);
+  unsigned char bytes[32];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) {
+    return Error{"cannot make the demo's discount key: no random bytes"};
+  }
+  std::string hex;
+  for (unsigned char b : bytes) {
+    hex += fmt::format("{:02x}", b);
+  }
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) {
+    return Error{"cannot write the demo's discount key " + path.string()};
+  }
+  hex += "\n";
+  const bool ok = ::write(fd, hex.data(), hex.size()) == static_cast<ssize_t>(hex.size());
+  ::close(fd);
+  if (!ok) {
+    return Error{"cannot write the demo's discount key " + path.string()};
+  }
+  return {};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -76,6 +112,12 @@ int main(int argc, char** argv) {
   }
 
   const bool demo = config_path.empty();
+  if (demo) {
+    if (auto made = make_demo_key(); !made) {
+      std::cerr << "stationd: " << made.error().message << "\n";
+      return 1;
+    }
+  }
   const auto loaded = demo ? load_config_text(demo_config_toml(), "<built-in demo configuration>",
                                               std::filesystem::current_path())
                            : load_config_file(config_path);

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "station/common/clock.hpp"
+#include "station/discount/pool.hpp"
 #include "station/outbox/webhook_transport.hpp"
 #include "station/pack/pack_metrics.hpp"
 
@@ -127,6 +128,10 @@ Result<void> StationApp::start() {
   pack_ = std::make_unique<PackSession>(*db_, *orders_, *outbox_, *prints_,
                                         StationIdentity{config_.station.id, config_.station.site},
                                         config_.pack, label_dpi);
+  if (auto r = make_order_printer(); !r) {
+    return r;
+  }
+  pack_->set_order_printer(order_printer_.get());
   if (auto r = pack_->restore(); !r) {
     return r;
   }
@@ -157,6 +162,9 @@ Result<void> StationApp::start() {
                                             return submit_scan(source, text);
                                           },
                                           [this] { return ui_status(); }});
+  ui_->add_completion_extras([this](const std::string& order_id, json::object& completion) {
+    add_discount_to_completion(order_id, completion);
+  });
   pack_->add_listener([ui = ui_.get()](const ScanOutcome& o) { ui->on_verdict(o); });
 
   http_ = std::make_unique<HttpServer>(io_.get_executor(),
@@ -182,6 +190,67 @@ Result<void> StationApp::start() {
     scanners_.push_back(std::move(*scanner));
   }
   return {};
+}
+
+// The insert, the discount card and the packing slip, with the campaigns and the signing key.
+Result<void> StationApp::make_order_printer() {
+  std::optional<discount::SigningKey> key;
+  const auto& discounts = config_.discounts;
+  if (std::any_of(discounts.campaigns.begin(), discounts.campaigns.end(),
+                  [](const discount::Campaign& c) { return c.may_sign(); })) {
+    auto loaded = discount::load_signing_key(discounts.settings.key_file);
+    if (!loaded) {
+      return Error{"discounts: " + loaded.error().message};
+    }
+    if (loaded->warning) {
+      spdlog::warn("discounts: {}", *loaded->warning);
+    }
+    key = std::move(loaded->key);
+  }
+  auto targets = print_targets(config_.printers);
+  targets.erase("shipping-label");  // the shipping label is the pack session's own
+  for (const auto& c : discounts.campaigns) {
+    if (c.source == discount::CodeSource::pool) {
+      const auto pool = discount::pool_status(*db_, c);
+      if (pool.low) {
+        spdlog::warn(
+            "discount campaign {}: {} codes left (low-water mark {}); import more with "
+            "stationctl codes import",
+            c.id, pool.remaining, pool.low_water);
+      }
+    }
+  }
+  order_printer_ = std::make_unique<OrderPrinter>(
+      config_.inserts, discounts.campaigns, std::move(key), discounts.settings.station_number,
+      config_.station.id, config_.station.site, std::move(targets));
+  return {};
+}
+
+// What the packer's completion screen shows of the order's discount: the code, what it is
+// worth, and whether its pool is running low.
+void StationApp::add_discount_to_completion(const std::string& order_id, json::object& completion) {
+  const auto code = discount::code_for_order(*db_, order_id);
+  if (!code) {
+    return;
+  }
+  const discount::Campaign* campaign = order_printer_->campaign(code->campaign);
+  json::object d{{"code", code->code},
+                 {"url", code->url},
+                 {"campaign", code->campaign},
+                 {"expires", code->expires ? discount::format_day(*code->expires) : ""}};
+  if (campaign) {
+    if (const auto* words = campaign->wording_for(config_.ui.locale)) {
+      if (auto it = words->find("offer"); it != words->end()) {
+        d["description"] = it->second;
+      }
+    }
+    if (campaign->source == discount::CodeSource::pool) {
+      const auto pool = discount::pool_status(*db_, *campaign);
+      d["pool_remaining"] = pool.remaining;
+      d["pool_low"] = pool.low;
+    }
+  }
+  completion["discount"] = std::move(d);
 }
 
 void StationApp::stop() {

@@ -17,6 +17,7 @@
 #include "station/outbox/outbox.hpp"
 #include "station/outbox/outbox_sender.hpp"
 #include "station/pack/pack_session.hpp"
+#include "station/print/order_prints.hpp"
 #include "station/print/print_queue.hpp"
 #include "station/store/checkpointer.hpp"
 #include "station/store/store.hpp"
@@ -56,6 +57,8 @@ class StationApp {
   Result<ScanOutcome> on_scan(drivers::Scan scan);
   HttpResponse post_scan(const HttpRequest& req);
   boost::json::object ui_status();
+  Result<void> make_order_printer();
+  void add_discount_to_completion(const std::string& order_id, boost::json::object& completion);
 
   boost::asio::io_context& io_;
   Config config_;
@@ -69,6 +72,7 @@ class StationApp {
   std::vector<std::unique_ptr<drivers::Printer>> printers_;
   std::vector<std::unique_ptr<drivers::Scanner>> scanners_;
   std::unique_ptr<PrintQueue> prints_;
+  std::unique_ptr<OrderPrinter> order_printer_;
   std::unique_ptr<PackSession> pack_;
   std::unique_ptr<OutboxSender> sender_;
   std::unique_ptr<PackerUi> ui_;

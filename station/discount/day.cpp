@@ -38,7 +38,11 @@ std::string format_day(Day day) {
 }
 
 Day local_today() {
-  const std::time_t now = std::time(nullptr);
+  return local_day(std::chrono::system_clock::now());
+}
+
+Day local_day(std::chrono::system_clock::time_point t) {
+  const std::time_t now = std::chrono::system_clock::to_time_t(t);
   std::tm tm{};
   localtime_r(&now, &tm);
   return Day(std::chrono::year_month_day(std::chrono::year(tm.tm_year + 1900),

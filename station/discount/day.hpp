@@ -20,4 +20,7 @@ std::string format_day(Day day);
 // Today's date in the station's local time zone.
 Day local_today();
 
+// The date of `t` in the station's local time zone.
+Day local_day(std::chrono::system_clock::time_point t);
+
 }  // namespace packbench::station::discount

@@ -813,10 +813,10 @@ ScanOutcome PackSession::decide_reason(const std::string& data, State& st) {
   const std::string order_id = open.order_id;
   const int scanned = open.scanned();
   const int expected = open.expected();
-  finish_order(st, exception);
+  const std::string print_note = finish_order(st, exception);
   ScanOutcome o = outcome(Verdict::order_closed_short, st,
-                          fmt::format("Order {} closed short ({}): {} of {} items.", order_id, code,
-                                      scanned, expected));
+                          fmt::format("Order {} closed short ({}): {} of {} items.{}", order_id,
+                                      code, scanned, expected, print_note));
   o.order_id = order_id;
   o.scanned = scanned;
   o.expected = expected;
@@ -1057,10 +1057,11 @@ ScanOutcome PackSession::accept_items(State& st, Row& row, int line_no, int qty,
   const std::string order_id = open.order_id;
   const int expected = open.expected();
   const int boxes = open.box;
-  finish_order(st, std::nullopt);
-  ScanOutcome o = outcome(Verdict::order_complete, st,
-                          fmt::format("Order {} complete: {} items in {} box{}. Label printing.",
-                                      order_id, expected, boxes, boxes == 1 ? "" : "es"));
+  const std::string print_note = finish_order(st, std::nullopt);
+  ScanOutcome o =
+      outcome(Verdict::order_complete, st,
+              fmt::format("Order {} complete: {} items in {} box{}. Label printing.{}", order_id,
+                          expected, boxes, boxes == 1 ? "" : "es", print_note));
   o.order_id = order_id;
   o.line = line_no;
   o.scanned = expected;
@@ -1168,7 +1169,7 @@ void PackSession::queue_box_label(const OpenOrder& open, int box, int items,
   queued_prints_ = true;
 }
 
-void PackSession::finish_order(State& st, const std::optional<json::object>& exception) {
+std::string PackSession::finish_order(State& st, const std::optional<json::object>& exception) {
   const OpenOrder open = *st.open;
   db_.statement(
          "UPDATE pack_sessions SET state = 'complete', closed_at = ?2, exception = ?3, pending = "
@@ -1209,6 +1210,60 @@ void PackSession::finish_order(State& st, const std::optional<json::object>& exc
         json::object{{"event", exception ? "order_closed_short" : "order_complete"}});
   emit("com.packbench.order.packed.v1", open.order_id, std::move(data));
   st.open.reset();
+  return print_order(open.order_id, static_cast<int>(boxes.size()));
+}
+
+// The insert, the discount card and the packing slip, and the order's discount: in the
+// completion's transaction, so that the code, its events and the jobs commit with it or not
+// at all. A print that cannot be made is told, and never stops the order.
+std::string PackSession::print_order(const std::string& order_id, int boxes) {
+  if (!order_printer_) {
+    return "";
+  }
+  auto found = orders_.find(order_id);
+  if (!found) {
+    return "";
+  }
+  const Order& order = found->first;
+  const CompletionPrints prints =
+      order_printer_->prepare(db_, order, now_, discount::local_day(received_at_), boxes);
+  const auto& issued = prints.issue.discount;
+  if (issued && !issued->reprint) {
+    auto e = discount::discount_issued_event(*issued, now_);
+    emit(e.type, e.subject, std::move(e.data));
+  }
+  if (prints.issue.pool && prints.issue.pool->alert) {
+    auto e = discount::pool_low_event(*prints.issue.pool, now_);
+    emit(e.type, e.subject, std::move(e.data));
+  }
+  for (const auto& job : prints.jobs) {
+    prints_.enqueue(job.role, order_id, job.content_type, job.bytes);
+    queued_prints_ = true;
+    if (job.role == "insert") {
+      discount::InsertPrinted printed;
+      printed.order_id = order_id;
+      printed.template_name = job.template_name;
+      printed.locale = prints.locale;
+      if (issued) {
+        printed.campaign = issued->campaign;
+        printed.code = issued->code;
+      }
+      printed.printed_at = now_;
+      auto e = discount::insert_printed_event(printed);
+      emit(e.type, e.subject, std::move(e.data));
+    }
+  }
+  if (!prints.issue.note.empty() && !issued) {
+    spdlog::info("order {}: no discount: {}", order_id, prints.issue.note);
+  } else if (!prints.issue.note.empty()) {
+    spdlog::warn("order {}: discount {}: {}", order_id, issued->code, prints.issue.note);
+  }
+  std::string note;
+  for (const auto& problem : prints.problems) {
+    spdlog::error("order {}: not printed: {}", order_id, problem);
+    note += " Not printed: " + problem + ".";
+  }
+  return note;
 }
 
 json::object PackSession::snapshot() const {

@@ -25,6 +25,7 @@
 #include "station/orders/order_book.hpp"
 #include "station/outbox/outbox.hpp"
 #include "station/pack/pack_rules.hpp"
+#include "station/print/order_prints.hpp"
 #include "station/print/print_queue.hpp"
 #include "station/store/store.hpp"
 
@@ -158,6 +159,9 @@ class PackSession {
   // The running figures (scan_counts) take in the scans since the last time every this many
   // scans, in that scan's transaction; until then they are added when the figures are read.
   void fold_every(std::int64_t scans) { fold_every_ = std::max<std::int64_t>(scans, 1); }
+  // What an order's completion prints beside its shipping label (insert, discount card, packing
+  // slip) and the discount it issues, in the completion's transaction. None: labels only.
+  void set_order_printer(const OrderPrinter* printer) { order_printer_ = printer; }
 
   const std::optional<OpenOrder>& current() const { return state_.open; }
   const std::string& packer() const { return state_.packer; }
@@ -200,7 +204,9 @@ class PackSession {
                            std::string lot, std::string expiry);
   ScanOutcome undo(State& st, Row& row);
   ScanOutcome close_box(State& st);
-  void finish_order(State& st, const std::optional<boost::json::object>& exception);
+  // Returns what the packer must hear about the prints (a problem), or "".
+  std::string finish_order(State& st, const std::optional<boost::json::object>& exception);
+  std::string print_order(const std::string& order_id, int boxes);
   void queue_box_label(const OpenOrder& open, int box, int items, const std::string& at);
   void save_pending(const State& before, const State& st);
   void fold(std::int64_t through);
@@ -222,6 +228,7 @@ class PackSession {
   StationIdentity identity_;
   PackRules rules_;
   int label_dpi_;
+  const OrderPrinter* order_printer_ = nullptr;
   State state_;
   const State* deciding_ = &state_;  // the state a decision is building: audit rows and events
                                      // carry its packer

@@ -3,6 +3,6 @@
 ^FO48,216^A0N,56,56^FB716,2,0,C,0^FH_^FDThank you, Alex Morgan!^FS
 ^FO64,368^A0N,31,31^FB684,5,0,C,0^FH_^FDWelcome back, and thank you for ordering again. It is a pleasure to pack for you.^FS
 ^FO48,575^A0N,37,37^FB716,1,0,C,0^FH_^FDA gift for your next order^FS
-^FO48,991^A0N,42,42^FB716,1,0,C,0^FH_^FDTHANKS-4HJ8-WP3T^FS
+^FO48,991^A0N,34,34^FB716,1,0,C,0^FH_^FDTHANKS-4HJ8-WP3T^FS
 ^FO64,1071^A0N,23,23^FB684,2,0,C,0^FH_^FDScan the code or enter it at checkout. Valid until 2027-01-31.^FS
 ^PQ1,0,1,N^XZ
