@@ -1,10 +1,7 @@
 // stationd: the pack-station daemon.
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <openssl/rand.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -54,36 +51,6 @@ int check_config(const std::string& path) {
   }
   std::cout << path << ": ok\n";
   return 0;
-}
-
-// The demo's discount key (var/demo-discount.key, as the demo configuration names it): 32
-// random bytes as hex, readable by this user only, made on the first start.
-Result<void> make_demo_key() {
-  const std::filesystem::path path = "var/demo-discount.key";
-  if (std::filesystem::exists(path)) {
-    return {};
-  }
-  std::error_code ec;
-  std::filesystem::create_directories(path.parent_path(), ec);
-  unsigned char bytes[32];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) {
-    return Error{"cannot make the demo's discount key: no random bytes"};
-  }
-  std::string hex;
-  for (unsigned char b : bytes) {
-    hex += fmt::format("{:02x}", b);
-  }
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
-  if (fd < 0) {
-    return Error{"cannot write the demo's discount key " + path.string()};
-  }
-  hex += "\n";
-  const bool ok = ::write(fd, hex.data(), hex.size()) == static_cast<ssize_t>(hex.size());
-  ::close(fd);
-  if (!ok) {
-    return Error{"cannot write the demo's discount key " + path.string()};
-  }
-  return {};
 }
 
 }  // namespace

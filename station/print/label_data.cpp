@@ -116,6 +116,9 @@ labels::LabelData label_data(const Order& order, const LabelContext& context) {
   if (const auto* customer = object_at(order.doc, "customer")) {
     flatten(*customer, "customer", out);
   }
+  if (const auto* shop = object_at(order.doc, "shop")) {
+    flatten(*shop, "shop", out);
+  }
   out.values["order.id"] = order.id;
   out.values["customer.name"] = order.customer.name;
   out.values["customer.locale"] = order.customer.locale;

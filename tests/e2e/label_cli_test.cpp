@@ -2,6 +2,7 @@
 // built-in printer profile, and the bytes it writes are checked with our own decoders (PNG,
 // ZPL ^GF, ESC/POS) and ZXing, as a printer or a scanner would read them.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #define ZX_USE_UTF8
 #include <ZXing/ReadBarcode.h>
@@ -84,6 +85,22 @@ std::vector<std::string> read_qr_codes(const pl::Bitmap& b) {
     }
   }
   return out;
+}
+
+// One number from the store, read as another process would.
+std::int64_t count_rows(const fs::path& db_path, const char* sql) {
+  sqlite3* db = nullptr;
+  std::int64_t n = -1;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+      n = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  return n;
 }
 
 bool any_black(const pl::Bitmap& b) {
@@ -702,4 +719,145 @@ TEST(LabelCli, ShowPrintsABuiltInTemplateThatParsesBack) {
   const auto none = stationctl({"label", "show", "thank-me"}, dir.path());
   EXPECT_EQ(none.code, 1);
   EXPECT_NE(none.err.find("thank-me"), std::string::npos) << none.err;
+}
+
+// stationctl inserts preview: what completing the orders would print, as PNGs a person opens,
+// with the discount each would be given — and nothing issued.
+TEST(InsertsPreview, WritesEachOrdersInsertCardAndSlipWithTheCodeItWouldGetAndIssuesNothing) {
+  pt::TempDir dir;
+  pt::write_file(dir / "discount.key",
+                 "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n");
+  fs::permissions(dir / "discount.key", fs::perms::owner_read | fs::perms::owner_write);
+  pt::write_file(dir / "orders.json", R"({"orders": [
+    {"id": "P-1", "customer": {"name": "山田 花子", "locale": "ja", "first_order": true},
+     "lines": [{"sku": "TEA-SENCHA-100", "name": "Sencha", "qty": 1, "barcodes": ["4901234567894"]}]},
+    {"id": "P-2", "customer": {"name": "Alex Morgan", "locale": "en", "first_order": false},
+     "lines": [{"sku": "CUP", "category": "Teaware", "name": "Cup", "qty": 1, "barcodes": ["222"]}]}
+  ]})");
+  pt::write_file(dir / "station.toml", R"(
+[station]
+id = "pack-01"
+state_dir = "state"
+[[printer]]
+name = "label"
+type = "file"
+roles = ["shipping-label"]
+[[printer]]
+name = "inserts"
+type = "file"
+dpi = 300
+roles = ["insert", "discount-card", "packing-slip"]
+[inserts]
+shop_name = "Packbench Tea Co."
+review_url = "https://shop.example.com/reviews/new?order={order}"
+[[inserts.tip]]
+skus = ["TEA-SENCHA-*"]
+url = "https://shop.example.com/pages/sencha"
+text.en = "Brew sencha at 70-80 °C."
+text.ja = "煎茶は70〜80℃のお湯で。"
+[[inserts.tip]]
+categories = ["teaware"]
+text.en = "Rinse the cup with warm water only."
+[discounts]
+key_file = "discount.key"
+station_number = 7
+[[campaign]]
+id = "welcome"
+eligibility = "first_order"
+priority = 5
+source = "signed"
+code_prefix = "WELCOME"
+shop = "shop.example.com"
+wording.en.offer = "10% off"
+[[campaign]]
+id = "thanks"
+source = "signed"
+code_prefix = "THANKS"
+shop = "shop.example.com"
+)");
+  const fs::path out = dir / "previews";
+  const auto r = stationctl({"inserts", "preview", "--config", (dir / "station.toml").string(),
+                             "--orders", (dir / "orders.json").string(), "--out", out.string()},
+                            dir.path());
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("would issue WELCOME-"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("would issue THANKS-"), std::string::npos) << r.out;
+
+  for (const std::string order : {"P-1", "P-2"}) {
+    for (const std::string role : {"insert", "discount-card", "packing-slip"}) {
+      const fs::path file = out / ("preview-" + order + "-" + role + ".png");
+      ASSERT_TRUE(fs::exists(file)) << file;
+      const pl::PngDecoded png = pl::png_decode(pt::read_file(file));
+      ASSERT_TRUE(png.ok()) << png.error;
+      EXPECT_NEAR(png.dpi, 300, 1);
+    }
+    // The card's QR is the campaign's link for the code the order would get.
+    const auto card =
+        pl::png_decode(pt::read_file(out / ("preview-" + order + "-discount-card.png")));
+    const auto card_codes = read_qr_codes(card.bitmap);
+    ASSERT_EQ(card_codes.size(), 1u) << order;
+    EXPECT_TRUE(card_codes[0].starts_with(order == "P-1"
+                                              ? "https://shop.example.com/discount/WELCOME-"
+                                              : "https://shop.example.com/discount/THANKS-"))
+        << card_codes[0];
+  }
+  // The card prints on its own, so the insert has the tip (with its QR when it has a link) and
+  // the review request; the review link names the order.
+  const auto insert1 =
+      read_qr_codes(pl::png_decode(pt::read_file(out / "preview-P-1-insert.png")).bitmap);
+  EXPECT_EQ(std::count(insert1.begin(), insert1.end(), "https://shop.example.com/pages/sencha"), 1);
+  EXPECT_EQ(
+      std::count(insert1.begin(), insert1.end(), "https://shop.example.com/reviews/new?order=P-1"),
+      1);
+  const auto insert2 =
+      read_qr_codes(pl::png_decode(pt::read_file(out / "preview-P-2-insert.png")).bitmap);
+  EXPECT_EQ(insert2, std::vector<std::string>{"https://shop.example.com/reviews/new?order=P-2"});
+
+  // Nothing was issued: no code in the store, no serial used. A second preview shows the same.
+  EXPECT_EQ(count_rows(dir / "state" / "station.db", "SELECT count(*) FROM discount_codes"), 0);
+  EXPECT_EQ(count_rows(dir / "state" / "station.db", "SELECT count(*) FROM discount_serials"), 0);
+  const auto again = stationctl({"inserts", "preview", "--config", (dir / "station.toml").string(),
+                                 "--orders", (dir / "orders.json").string(), "--out", out.string()},
+                                dir.path());
+  EXPECT_EQ(again.out, r.out);
+}
+
+TEST(InsertsPreview, UsageErrorsExit2) {
+  pt::TempDir dir;
+  EXPECT_EQ(stationctl({"inserts"}, dir.path()).code, 2);
+  EXPECT_EQ(stationctl({"inserts", "preview"}, dir.path()).code, 2);
+  EXPECT_EQ(stationctl({"inserts", "preview", "--out", "x", "--bogus"}, dir.path()).code, 2);
+  pt::write_file(dir / "bad.toml", "[inserts]\ntemplate = \"nope\"\n");
+  const auto r = stationctl(
+      {"inserts", "preview", "--config", (dir / "bad.toml").string(), "--out", "x"}, dir.path());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("inserts.template"), std::string::npos) << r.err;
+}
+
+// The demo, as `tools/dev run` calls it: in the folder the demo runs in, it makes the demo's
+// discount key (for this user only) and previews the sample orders.
+TEST(InsertsPreview, TheDemoPreviewsItsSampleOrders) {
+  pt::TempDir dir;
+  // Run from the temporary folder, as tools/dev runs it from the checkout.
+  const auto ctl =
+      pt::run_command({"/bin/sh", "-c", "cd \"$1\" && exec \"$2\" inserts preview --out var/prints",
+                       "sh", dir.path().string(), pt::stationctl_path().string()},
+                      dir.path());
+  ASSERT_EQ(ctl.code, 0) << ctl.err;
+  const auto perms = fs::status(dir / "var" / "demo-discount.key").permissions();
+  EXPECT_EQ(perms & (fs::perms::group_all | fs::perms::others_all), fs::perms::none);
+  for (const char* file : {"preview-DEMO-1001-insert.png", "preview-DEMO-1001-discount-card.png",
+                           "preview-DEMO-1002-insert.png", "preview-DEMO-1002-discount-card.png"}) {
+    const auto png = pl::png_decode(pt::read_file(dir / "var" / "prints" / file));
+    EXPECT_TRUE(png.ok()) << file << ": " << png.error;
+  }
+  // The first-time Japanese customer gets the welcome campaign, the returning English one thanks.
+  EXPECT_NE(ctl.out.find("preview-DEMO-1001-discount-card.png  discount-card, ja; would "
+                         "issue WELCOME-"),
+            std::string::npos)
+      << ctl.out;
+  EXPECT_NE(ctl.out.find("preview-DEMO-1002-discount-card.png  discount-card, en; would "
+                         "issue THANKS-"),
+            std::string::npos)
+      << ctl.out;
 }

@@ -11,6 +11,7 @@
 
 #include "codes_command.hpp"
 #include "discount_command.hpp"
+#include "inserts_command.hpp"
 #include "label_command.hpp"
 #include "station/gs1/gs1.hpp"
 #include "station/orders/order_book.hpp"
@@ -47,6 +48,10 @@ commands:
       template file, or "carrier" for the order's own carrier label) for one order, for a
       printer profile (zpl-203, zpl-300, escpos-80mm, pdf-a6). `label list` lists them,
       `label show NAME` prints a built-in template to start your own from. docs/labels.md.
+  inserts preview [--config FILE] [--orders FILE] [--state-dir DIR] --out DIR [ORDER_ID...]
+      What completing each order would print beside its shipping label (thank-you insert,
+      discount card, packing slip) as PNG files DIR/preview-ORDER-ROLE.png, with the discount
+      the order would be given now; nothing is issued. docs/discounts.md.
   outbox ls [--limit N] [--json] [--state-dir DIR]
       The events waiting for the back office, oldest first (N, default 50): sequence, lane,
       type, subject, when written, tries, the last error. Then the totals by lane.
@@ -380,6 +385,9 @@ int main(int argc, char** argv) {
   }
   if (args[0] == "codes") {
     return packbench::tools::codes_command(args);
+  }
+  if (args[0] == "inserts") {
+    return packbench::tools::inserts_command(args, std::cout, std::cerr);
   }
   if (args[0] == "label") {
     return packbench::tools::label_command(args);
