@@ -78,8 +78,22 @@ class Reader {
       string(*t, "ui", "locale", cfg_.ui.locale);
     }
     if (const auto* t = table(root, "orders")) {
-      unknown_keys(*t, "orders", {"file"});
-      path(*t, "orders", "file", cfg_.orders.file);
+      auto& o = cfg_.orders;
+      unknown_keys(*t, "orders",
+                   {"file", "feed_url", "ca_file", "bearer_token_file", "poll_interval_s",
+                    "timeout_ms", "retry_base_ms", "retry_cap_ms", "page_limit", "page_max_bytes"});
+      path(*t, "orders", "file", o.file);
+      string(*t, "orders", "feed_url", o.feed_url);
+      path(*t, "orders", "ca_file", o.ca_file);
+      path(*t, "orders", "bearer_token_file", o.bearer_token_file);
+      std::int64_t poll_s = o.poll_interval.count() / 1000;
+      integer(*t, "orders", "poll_interval_s", 1, 24 * 3600, poll_s);
+      o.poll_interval = std::chrono::milliseconds(poll_s * 1000);
+      millis(*t, "orders", "timeout_ms", o.timeout);
+      millis(*t, "orders", "retry_base_ms", o.retry_base);
+      millis(*t, "orders", "retry_cap_ms", o.retry_cap);
+      integer(*t, "orders", "page_limit", 1, 10000, o.page_limit);
+      integer(*t, "orders", "page_max_bytes", 1024, std::int64_t{256} << 20, o.page_max_bytes);
     }
     for_each_table(root, "scanner", [&](const toml::table& t, const std::string& p) {
       ScannerConfig s;
@@ -705,38 +719,48 @@ std::vector<ConfigProblem> Config::validate() const {
        "printer[0]");
   }
 
-  if (!sync.url.empty()) {
-    auto parsed = boost::urls::parse_absolute_uri(sync.url);
+  // A back-office URL: absolute http(s), a host, no credentials (they go in a token file).
+  auto back_office_url = [&](const std::string& key, const std::string& url,
+                             const std::filesystem::path& ca_file, const std::string& section) {
+    if (url.empty()) {
+      return;
+    }
+    auto parsed = boost::urls::parse_absolute_uri(url);
     if (!parsed) {
-      at("sync.url", "'" + sync.url + "' is not a URL: " + parsed.error().message());
+      at(key, "'" + url + "' is not a URL: " + parsed.error().message());
     } else if (parsed->scheme() != "http" && parsed->scheme() != "https") {
-      at("sync.url", "scheme '" + std::string(parsed->scheme()) +
-                         "' is not supported; use https:// (or http:// on a trusted network)");
+      at(key, "scheme '" + std::string(parsed->scheme()) +
+                  "' is not supported; use https:// (or http:// on a trusted network)");
     } else if (parsed->host().empty()) {
-      at("sync.url", "'" + sync.url + "' has no host");
+      at(key, "'" + url + "' has no host");
     } else if (parsed->has_userinfo()) {
-      at("sync.url", "must not carry a user or password; use sync.bearer_token_file");
+      at(key, "must not carry a user or password; use " + section + ".bearer_token_file");
     } else if (!parsed->encoded_fragment().empty()) {
-      at("sync.url", "must not have a #fragment");
+      at(key, "must not have a #fragment");
     }
-    if (!sync.ca_file.empty() && parsed && parsed->scheme() != "https") {
-      at("sync.ca_file", "only used with an https:// url");
+    if (!ca_file.empty() && parsed && parsed->scheme() != "https") {
+      at(section + ".ca_file", "only used with an https:// url");
     }
-  }
-  auto readable_file = [&](const char* key, const std::filesystem::path& file) {
+  };
+  back_office_url("sync.url", sync.url, sync.ca_file, "sync");
+  back_office_url("orders.feed_url", orders.feed_url, orders.ca_file, "orders");
+  auto readable_file = [&](const char* key, const std::filesystem::path& file,
+                           const char* section = "sync") {
     if (file.empty()) {
       return;
     }
     std::error_code ec;
     if (!std::filesystem::is_regular_file(file, ec)) {
-      at(key, "no such file: " + file.string(), "sync");
+      at(key, "no such file: " + file.string(), section);
     } else if (std::ifstream probe(file, std::ios::binary); !probe) {
-      at(key, "cannot read " + file.string(), "sync");
+      at(key, "cannot read " + file.string(), section);
     }
   };
   readable_file("sync.ca_file", sync.ca_file);
   readable_file("sync.bearer_token_file", sync.bearer_token_file);
   readable_file("sync.signing_secret_file", sync.signing_secret_file);
+  readable_file("orders.ca_file", orders.ca_file, "orders");
+  readable_file("orders.bearer_token_file", orders.bearer_token_file, "orders");
   // The token and the secret are their files' first lines.
   auto first_line = [](const std::filesystem::path& file) -> std::optional<std::string> {
     std::ifstream in(file, std::ios::binary);
@@ -746,11 +770,25 @@ std::vector<ConfigProblem> Config::validate() const {
     }
     return line;
   };
-  if (!sync.bearer_token_file.empty() && std::filesystem::is_regular_file(sync.bearer_token_file)) {
-    const auto line = first_line(sync.bearer_token_file);
-    if (!line || line->find_first_not_of(" \t\r") == std::string::npos) {
-      at("sync.bearer_token_file", sync.bearer_token_file.string() + " is empty", "sync");
+  auto token_file = [&](const char* key, const std::filesystem::path& file, const char* section) {
+    if (!file.empty() && std::filesystem::is_regular_file(file)) {
+      const auto line = first_line(file);
+      if (!line || line->find_first_not_of(" \t\r") == std::string::npos) {
+        at(key, file.string() + " is empty", section);
+      }
     }
+  };
+  token_file("sync.bearer_token_file", sync.bearer_token_file, "sync");
+  token_file("orders.bearer_token_file", orders.bearer_token_file, "orders");
+  if (orders.feed_url.empty()) {
+    for (const auto* key : {"orders.ca_file", "orders.bearer_token_file"}) {
+      if (positions.count(key)) {
+        at(key, "only used with orders.feed_url", "orders");
+      }
+    }
+  }
+  if (orders.retry_cap < orders.retry_base) {
+    at("orders.retry_cap_ms", "must not be below orders.retry_base_ms", "orders");
   }
   if (!sync.signing_secret_file.empty() &&
       std::filesystem::is_regular_file(sync.signing_secret_file)) {

@@ -94,6 +94,22 @@ struct SyncConfig {
   int batch_max_bytes = 1 << 20;
 };
 
+// [orders]: where the station's orders come from — a file loaded at start, and the back
+// office's order feed, polled with a cursor (docs/sync.md, "Order feed", has every key and the
+// protocol). The feed has its own TLS and token keys: nothing is taken from [sync].
+struct OrdersConfig {
+  std::filesystem::path file;               // optional: orders loaded (added or updated) at start
+  std::string feed_url;                     // http:// or https://; empty: no feed
+  std::filesystem::path ca_file;            // PEM certificates to verify the feed's server
+  std::filesystem::path bearer_token_file;  // Authorization: Bearer <the file's first line>
+  std::chrono::milliseconds poll_interval{30000};
+  std::chrono::milliseconds timeout{10000};
+  std::chrono::milliseconds retry_base{1000};
+  std::chrono::milliseconds retry_cap{300000};           // also the most a Retry-After is waited
+  int page_limit = 100;                                  // asked of the back office per page
+  std::int64_t page_max_bytes = std::int64_t{16} << 20;  // a larger page is refused
+};
+
 // [outbox]: how much it may hold, and for how long. A lane without a TTL keeps its events
 // until they are delivered, however long that takes.
 struct OutboxConfig {
@@ -129,9 +145,7 @@ struct Config {
     std::string listen = "127.0.0.1:8080";
     std::string locale = "en";  // the packer UI's language until a packer picks another
   } ui;
-  struct {
-    std::filesystem::path file;  // optional
-  } orders;
+  OrdersConfig orders;
   std::vector<ScannerConfig> scanners;
   std::vector<PrinterConfig> printers;
   SyncConfig sync;

@@ -154,6 +154,20 @@ Result<void> StationApp::start() {
     spdlog::warn("no [sync] url: events stay in the outbox until one is configured");
   }
 
+  if (!config_.orders.feed_url.empty()) {
+    const auto& pk = config_.pack;
+    auto feed =
+        OrderFeed::create(io_.get_executor(), *db_, *orders_, *outbox_, config_.orders,
+                          FeedIdentity{config_.station.id,
+                                       config_.station.site,
+                                       {pk.packer_badge_prefix, pk.command_prefix,
+                                        pk.quantity_prefix, pk.pin_prefix, pk.reason_prefix}});
+    if (!feed) {
+      return feed.error();
+    }
+    feed_ = std::move(*feed);
+  }
+
   ui_ = std::make_unique<PackerUi>(
       io_.get_executor(), PackerUiContext{*db_, *orders_, *pack_,
                                           StationIdentity{config_.station.id, config_.station.site},
@@ -166,6 +180,29 @@ Result<void> StationApp::start() {
     add_discount_to_completion(order_id, completion);
   });
   pack_->add_listener([ui = ui_.get()](const ScanOutcome& o) { ui->on_verdict(o); });
+  if (feed_) {
+    // The packer hears of a cancellation or an edit held for the order on the bench; the held
+    // change is settled once the pack session closes, however it closes.
+    feed_->add_listener([ui = ui_.get()](const std::vector<HeldChange>& held) {
+      json::array notices;
+      for (const auto& h : held) {
+        notices.push_back(h.to_json());
+      }
+      ui->set_notices(std::move(notices));
+    });
+    pack_->add_listener([feed = feed_.get()](const ScanOutcome& o) {
+      if (o.verdict == Verdict::order_complete || o.verdict == Verdict::order_closed_short ||
+          o.verdict == Verdict::pack_cancelled) {
+        feed->pack_closed(o.order_id);
+      } else if (o.verdict == Verdict::order_not_found) {
+        // An order the back office has just made may be waiting in the feed: look now.
+        feed->poll_now();
+      }
+    });
+    feed_->start();
+    spdlog::info("orders feed: polling {} every {} s", config_.orders.feed_url,
+                 config_.orders.poll_interval.count() / 1000);
+  }
 
   http_ = std::make_unique<HttpServer>(io_.get_executor(),
                                        [this](const HttpRequest& r) { return handle_http(r); });
@@ -270,6 +307,9 @@ void StationApp::stop() {
   if (sender_) {
     sender_->stop();
   }
+  if (feed_) {
+    feed_->stop();
+  }
   if (prints_) {
     prints_->stop();
   }
@@ -326,6 +366,9 @@ std::string StationApp::metrics() {
   append_outbox_prometheus(out, *outbox_, st);
   if (sender_) {
     sender_->append_prometheus(out, st);
+  }
+  if (feed_) {
+    feed_->append_prometheus(out, st);
   }
   out += fmt::format(
       "# HELP packbench_prints_pending Print jobs not yet delivered to their printer.\n"
@@ -468,6 +511,10 @@ json::object StationApp::health() {
   }
   h["online"] = sync["online"];
   h["sync"] = std::move(sync);
+  // An unreachable order feed does not degrade the station: it packs the orders it has.
+  h["orders_feed"] = feed_ ? json::value(feed_->to_json())
+                           : json::value(json::object{
+                                 {"state", "not_configured"}, {"url", ""}, {"online", nullptr}});
   h["prints_pending"] = prints_->pending_count();
 
   h["pack"] = pack_->snapshot();

@@ -14,6 +14,7 @@
 #include "station/config/config.hpp"
 #include "station/http/http_server.hpp"
 #include "station/orders/order_book.hpp"
+#include "station/orders/order_feed.hpp"
 #include "station/outbox/outbox.hpp"
 #include "station/outbox/outbox_sender.hpp"
 #include "station/pack/pack_session.hpp"
@@ -75,6 +76,7 @@ class StationApp {
   std::unique_ptr<OrderPrinter> order_printer_;
   std::unique_ptr<PackSession> pack_;
   std::unique_ptr<OutboxSender> sender_;
+  std::unique_ptr<OrderFeed> feed_;
   std::unique_ptr<PackerUi> ui_;
   std::unique_ptr<HttpServer> http_;
   bool stopped_ = false;

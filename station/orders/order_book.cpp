@@ -135,6 +135,32 @@ Result<int> OrderBook::index_barcodes() {
   });
 }
 
+void OrderBook::put(const Order& order, const std::string& source, OrderStatus status,
+                    std::optional<std::int64_t> version) {
+  const std::string now = now_utc();
+  db_.statement(
+         "INSERT INTO orders (id, doc, status, source, imported_at, updated_at, version) "
+         "VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6) "
+         "ON CONFLICT (id) DO UPDATE SET doc = ?2, source = ?4, updated_at = ?5, version = ?6")
+      .bind_all(order.id, boost::json::serialize(order.doc), std::string(to_string(status)), source,
+                now, version)
+      .run();
+  index(order);
+}
+
+std::optional<std::int64_t> OrderBook::version(const std::string& id) {
+  auto sel = db_.statement("SELECT version FROM orders WHERE id = ?1");
+  sel.bind_all(id);
+  if (!sel.step() || sel.column_is_null(0)) {
+    return std::nullopt;
+  }
+  return sel.column_int(0);
+}
+
+void OrderBook::set_version(const std::string& id, std::int64_t version) {
+  db_.statement("UPDATE orders SET version = ?2 WHERE id = ?1").bind_all(id, version).run();
+}
+
 void OrderBook::set_status(const std::string& id, OrderStatus status) {
   db_.statement("UPDATE orders SET status = ?2, updated_at = ?3 WHERE id = ?1")
       .bind_all(id, std::string(to_string(status)), now_utc())

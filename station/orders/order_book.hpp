@@ -35,6 +35,14 @@ class OrderBook {
   bool knows_barcode(const std::string& key);
   // An order that has a line with this barcode (as barcode_key gives it), if any.
   std::optional<std::string> order_with_barcode(const std::string& key);
+  // Inside a transaction: stores an order as the back office's feed sent it — a new one with
+  // `status`, a known one with its new content (its status unchanged) — with the feed's version,
+  // and indexes its barcodes.
+  void put(const Order& order, const std::string& source, OrderStatus status,
+           std::optional<std::int64_t> version);
+  // The feed's version of an order (nullopt: unknown order, or loaded from a file).
+  std::optional<std::int64_t> version(const std::string& id);
+  void set_version(const std::string& id, std::int64_t version);
   // Indexes the barcodes of orders stored before the index existed. Idempotent.
   Result<int> index_barcodes();
 

@@ -8,8 +8,8 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <random>
 
+#include "station/common/backoff.hpp"
 #include "station/pack/pack_metrics.hpp"
 
 namespace packbench::station {
@@ -53,7 +53,8 @@ struct OutboxSender::State {
         config(std::move(c)),
         clock(w),
         wake_timer(e),
-        backoff_timer(e) {
+        backoff_timer(e),
+        backoff(config.retry_base, config.retry_cap) {
     status.batch_limit = static_cast<std::size_t>(config.batch_max_events);
   }
 
@@ -66,22 +67,12 @@ struct OutboxSender::State {
   asio::steady_timer backoff_timer;
   SyncStatus status;
   bool running = false;
-  int failures = 0;
-  std::mt19937_64 rng{std::random_device{}()};
+  Backoff backoff;
   std::chrono::steady_clock::time_point last_expire{};
   std::chrono::steady_clock::time_point last_alive = std::chrono::steady_clock::now();
   std::string last_store_error;
 
-  // Full jitter (a uniformly random wait up to the exponential bound) keeps a fleet of stations
-  // that lost the network together from all retrying in the same second.
-  std::chrono::milliseconds next_backoff() {
-    const int shift = std::min(failures, 30);
-    const auto bound = std::min<std::int64_t>(
-        config.retry_cap.count(), config.retry_base.count() * (std::int64_t{1} << shift));
-    ++failures;
-    std::uniform_int_distribution<std::int64_t> dist(0, bound);
-    return std::chrono::milliseconds(dist(rng));
-  }
+  std::chrono::milliseconds next_backoff() { return backoff.next(); }
 
   void store_problem(const std::string& what, const Error& e) {
     const std::string text = what + ": " + e.message;
@@ -149,7 +140,7 @@ struct OutboxSender::State {
     status.last_success = format_utc(wall);
     status.last_success_unix_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(wall.time_since_epoch()).count();
-    failures = 0;
+    backoff.reset();
     return true;
   }
 

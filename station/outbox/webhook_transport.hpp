@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "station/config/config.hpp"
+#include "station/http/http_client.hpp"
 #include "station/outbox/transport.hpp"
 
 namespace packbench::station {
@@ -29,10 +30,6 @@ namespace packbench::station {
 DeliveryResult classify_webhook_answer(unsigned status, std::string_view retry_after,
                                        std::string_view body, std::size_t count,
                                        std::chrono::system_clock::time_point now);
-
-// Retry-After (RFC 9110, 10.2.3): delay-seconds or an HTTP date. nullopt when unreadable.
-std::optional<std::chrono::milliseconds> parse_retry_after(
-    std::string_view value, std::chrono::system_clock::time_point now);
 
 class WebhookTransport final : public Transport {
  public:

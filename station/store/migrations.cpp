@@ -292,6 +292,37 @@ CREATE VIEW audit_log (at, mono_ns, station, packer, kind, order_id, scan_id, ev
   SELECT at, mono_ns, station, packer, kind, order_id, scan_id, id, detail
   FROM audit WHERE kind != 'scan';
 )sql"},
+      {8, "the order feed: its cursor, order versions, cancellations and held changes", R"sql(
+-- The newest version of the order the back office's feed has sent (applied or reported), so
+-- that an older one arriving late is ignored. NULL for orders loaded from a file.
+ALTER TABLE orders ADD COLUMN version INTEGER;
+
+-- Where the feed is: the cursor of the last page applied, in the same transaction as the page.
+CREATE TABLE order_feed (
+  id          INTEGER PRIMARY KEY CHECK (id = 1),
+  url         TEXT NOT NULL,             -- the feed the cursor belongs to
+  cursor      TEXT NOT NULL,             -- '' before the first page
+  etag        TEXT,                      -- the ETag of the last answer to ...
+  etag_cursor TEXT,                      -- ... the request with this cursor
+  pages       INTEGER NOT NULL DEFAULT 0,
+  applied_at  TEXT                       -- when the last page was applied, wall clock
+) STRICT;
+
+-- What the back office asked that the station did not simply apply: every cancellation (kept,
+-- so that an order arriving after its cancellation stays cancelled), and edits held while the
+-- order is on the bench. One row per order: a cancellation replaces a held edit.
+CREATE TABLE order_feed_changes (
+  order_id    TEXT PRIMARY KEY,
+  change      TEXT NOT NULL CHECK (change IN ('cancel', 'edit')),
+  state       TEXT NOT NULL CHECK (state IN ('held', 'applied', 'rejected', 'early')),
+  version     INTEGER,
+  doc         TEXT,                      -- edit: the new order, JSON
+  reason      TEXT,                      -- cancel: as the back office gave it
+  received_at TEXT NOT NULL,
+  settled_at  TEXT
+) STRICT;
+CREATE INDEX order_feed_changes_held ON order_feed_changes(order_id) WHERE state = 'held';
+)sql"},
   };
   return kMigrations;
 }

@@ -87,6 +87,7 @@ struct PackerUi::State : std::enable_shared_from_this<State> {
   std::string order_sent;     // the open order whose details the pages have ("" = none)
   Message order_message;      // those details, for pages that connect later
   json::object last_verdict;  // for a page that reloads: the screen it had
+  json::array notices;        // the back office's changes held for orders on the bench
   // The last completed order, while its print jobs are still going out.
   struct {
     std::string order;
@@ -357,7 +358,8 @@ struct PackerUi::State : std::enable_shared_from_this<State> {
         {"locales", std::move(locales)},
         {"bench", bench()},
         {"pack", ctx.pack.snapshot()},
-        {"last", last_verdict.empty() ? json::value() : json::value(last_verdict)}};
+        {"last", last_verdict.empty() ? json::value() : json::value(last_verdict)},
+        {"notices", notices}};
   }
 
   void verdict(const ScanOutcome& o) {
@@ -555,6 +557,14 @@ void PackerUi::on_verdict(const ScanOutcome& outcome) {
     return;
   }
   state_->verdict(outcome);
+}
+
+void PackerUi::set_notices(json::array notices) {
+  if (state_->stopped || notices == state_->notices) {
+    return;
+  }
+  state_->notices = std::move(notices);
+  state_->broadcast(message(json::object{{"type", "notices"}, {"notices", state_->notices}}));
 }
 
 void PackerUi::stop() {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <functional>
 #include <memory>
@@ -54,6 +55,10 @@ class PackerUi {
   // Register with the pack session: every verdict, from every scanner.
   void on_verdict(const ScanOutcome& outcome);
   void add_completion_extras(CompletionExtras extras);
+  // What the back office asked of orders on the bench that waits for the pack to end (the
+  // order feed's held changes, [{"order", "change", "version", "reason", "received_at"}]): every
+  // page gets it now, and each page that connects later with its hello.
+  void set_notices(boost::json::array notices);
   // Closes every page's connection; the pages show that they are reconnecting.
   void stop();
 

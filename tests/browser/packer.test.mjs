@@ -63,6 +63,10 @@ const ORDERS = {
       ],
     },
     {
+      id: "FEED-1",
+      lines: [{ sku: "TEA-SENCHA-100", name: "Sencha green tea 100 g", qty: 2, barcodes: ["4901234567894"] }],
+    },
+    {
       id: "DEMO-1004",
       lines: [{ sku: "TEA-SENCHA-100", name: "Sencha green tea 100 g", qty: 1, barcodes: ["4901234567894"] }],
     },
@@ -92,6 +96,10 @@ const ORDERS = {
 
 let station;
 let uiPort;
+// The back office's order feed (docs/sync.md): cancellations pushed by a test, served from any
+// cursor.
+const FEED = { cancelled: [] };
+let feedServer;
 let printsDir;
 let browser;
 let page;
@@ -110,6 +118,15 @@ before(async () => {
   printsDir = path.join(dir, "prints");
   uiPort = await freePort();
   const scannerPort = await freePort();
+  const feedPort = await freePort();
+  feedServer = http.createServer((req, res) => {
+    const cursor = new URL(req.url, "http://feed").searchParams.get("cursor");
+    const from = cursor ? Number(cursor.slice(1)) : 0;
+    res.writeHead(200, { "Content-Type": "application/json" });
+    res.end(JSON.stringify({ orders: [], cancelled: FEED.cancelled.slice(from), cursor: `c${FEED.cancelled.length}`, more: false }));
+  });
+  feedServer.listen(feedPort, "127.0.0.1");
+  await once(feedServer, "listening");
   station = new Station({
     dir,
     files: { "orders.json": JSON.stringify(ORDERS) },
@@ -124,6 +141,8 @@ locale = "en"
 
 [orders]
 file = "orders.json"
+feed_url = "http://127.0.0.1:${feedPort}/feed"
+poll_interval_s = 1
 
 [[scanner]]
 name = "bench"
@@ -163,6 +182,7 @@ pin_sha256 = "03ac674216f3e15c761ee1a5e255f067953623c8b388b4459e13f978d7c846f4" 
 
 after(async () => {
   if (browser) await browser.close();
+  if (feedServer) feedServer.close();
   if (station) {
     const end = await station.stop();
     fs.writeFileSync(path.join(OUT, "stationd.log"), station.output());
@@ -396,6 +416,34 @@ test("cancel takes a second tap, then the order is given up at this bench", asyn
   assert.equal(v.verdict, "pack_cancelled");
   assert.equal(await page.getAttribute("body", "data-screen"), "idle");
   await shot("17-cancelled");
+});
+
+test("the back office cancels the order being packed: a banner until the pack ends", async () => {
+  assert.equal((await scan(page, "FEED-1")).verdict, "order_opened");
+  assert.equal((await scan(page, "4901234567894")).verdict, "item_accepted");
+  assert.equal(await page.isVisible("#notice"), false);
+  FEED.cancelled.push({ id: "FEED-1", version: 2, reason: "customer request" });
+  await page.waitForSelector("#notice", { state: "visible" });
+  assert.equal(await page.getAttribute("#notice", "data-change"), "cancel");
+  assert.equal(await page.getAttribute("#notice", "data-order"), "FEED-1");
+  assert.equal(await text("#notice-title"), "Cancelled in the back office");
+  assert.equal(await text("#notice-text"), "This order was cancelled in the back office — ask your supervisor.");
+  assert.equal(await text("#notice-reason"), "Reason: customer request");
+  // The order is still on the bench, as it was: the packer is told, not overruled.
+  assert.equal(await page.getAttribute("body", "data-screen"), "order");
+  await shot("17a-back-office-cancelled");
+  await page.click("#locale");
+  assert.equal(await text("#notice-text"), "この注文は本部でキャンセルされました — 責任者に確認してください。");
+  assert.equal(await text("#notice-reason"), "理由：customer request");
+  await shot("17b-back-office-cancelled-ja");
+  await page.click("#locale");
+  // The supervisor has the pack cancelled: the cancellation applies and the banner goes.
+  const before = await verdictCount(page);
+  await page.click("#act-cancel");
+  await page.click("#act-cancel");
+  assert.equal((await verdictAfter(page, before)).verdict, "pack_cancelled");
+  await page.waitForSelector("#notice", { state: "hidden" });
+  assert.equal((await scan(page, "FEED-1")).verdict, "order_cancelled");
 });
 
 test("a burst of keystrokes is never lost or split", async () => {

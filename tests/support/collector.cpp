@@ -322,7 +322,7 @@ void EventCollector::serve(int fd) {
       case Reply::Action::answer:
         break;
     }
-    if (reply.status >= 200 && reply.status < 300) {
+    if (reply.status >= 200 && reply.status < 300 && ex.method == "POST") {
       // Accepted before the answer is written, as a back office commits before it answers.
       accept_events(ex);
     }

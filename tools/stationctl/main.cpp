@@ -13,6 +13,7 @@
 #include "discount_command.hpp"
 #include "inserts_command.hpp"
 #include "label_command.hpp"
+#include "orders_command.hpp"
 #include "station/gs1/gs1.hpp"
 #include "station/orders/order_book.hpp"
 #include "station/outbox/outbox.hpp"
@@ -30,6 +31,14 @@ commands:
       not yet started are updated, orders being packed or packed are left as they are.
       Every order that cannot be read is reported; the others are loaded. Exits 1 when any
       order was rejected.
+  orders ls [--status ready|packing|packed|cancelled] [--limit N] [--json] [--state-dir DIR]
+      The orders in the store, newest change first (N, default 200): id, status, the back
+      office's version, where it came from, when it last changed, and what the back office
+      asked that is held or was refused. Then the totals by status.
+  orders feed [--json] [--state-dir DIR]
+      The order feed's stored position: its URL, cursor, ETag and pages applied; the changes
+      held for orders being packed; the cancellations, and those refused because the order was
+      already packed. Whether the feed is reachable now is in /healthz (orders_feed).
   scan explain DATA [--symbology ID]
       Show how the station reads DATA as GS1: a GTIN, element strings (with GS separators or
       in the (01)...(10)... form) or a GS1 Digital Link URI. Prints JSON: symbology, kind,
@@ -379,6 +388,9 @@ int main(int argc, char** argv) {
   }
   if (args[0] == "orders" && args.size() >= 2 && args[1] == "import") {
     return orders_import(args);
+  }
+  if (args[0] == "orders") {
+    return packbench::tools::orders_command(args, std::cout, std::cerr);
   }
   if (args[0] == "discount") {
     return packbench::tools::discount_command(args);

@@ -34,6 +34,7 @@ const S = {
   order: null, // the open order's details: customer, names, pictures
   status: null,
   last: null, // the last verdict
+  notices: [], // changes the back office made to orders on the bench, held until the pack ends
   verdictLines: [], // the lines the last verdict speaks of (kept after the order closed)
   completion: null,
   buffer: "",
@@ -113,6 +114,7 @@ function receive(m) {
       S.last = m.last;
       S.verdictLines = (m.pack && m.pack.lines) || (m.last && m.last.pack && m.last.pack.lines) || [];
       S.completion = m.last && m.last.completion ? m.last.completion : null;
+      S.notices = m.notices || [];
       S.conn = "online";
       S.attempts = 0;
       S.locale = storedLocale(S.pack && S.pack.packer);
@@ -127,6 +129,14 @@ function receive(m) {
     case "verdict":
       verdict(m);
       return;
+    case "notices": {
+      const before = noticeFor(S.notices);
+      S.notices = m.notices || [];
+      const now = noticeFor(S.notices);
+      // A new change on the order in hand sounds like a question: the packer must look up.
+      if (now && (!before || before.change !== now.change || before.version !== now.version)) play("prompt");
+      break;
+    }
     case "prints":
       if (S.completion && S.completion.order === m.order) S.completion.prints = m.prints;
       break;
@@ -571,6 +581,32 @@ function renderComplete() {
   setText($("complete-next"), L.scanNextOrder);
 }
 
+// The held change for the order on the bench, if any.
+function noticeFor(notices) {
+  const order = S.pack && S.pack.order;
+  if (!order) return null;
+  return (notices || []).find((n) => n.order === order) || null;
+}
+
+function renderNotice() {
+  const el = $("notice");
+  const n = noticeFor(S.notices);
+  el.hidden = !n;
+  document.body.dataset.notice = n ? "yes" : "no";
+  if (!n) {
+    el.dataset.change = "";
+    el.dataset.order = "";
+    return;
+  }
+  const L = t();
+  const text = L.notices[n.change] || L.notices.edit;
+  el.dataset.change = n.change;
+  el.dataset.order = n.order;
+  setText($("notice-title"), text.title);
+  setText($("notice-text"), text.text);
+  setText($("notice-reason"), n.reason ? L.notices.reason(n.reason) : "");
+}
+
 function renderPinpad() {
   const pad = $("pinpad");
   const pending = S.pack && S.pack.pending;
@@ -751,6 +787,7 @@ function render() {
   renderPrompt();
   if (scr === "order") renderLines();
   if (scr === "complete") renderComplete();
+  renderNotice();
   renderPinpad();
   renderStatus();
   renderScanField();
@@ -814,6 +851,7 @@ window.packbench = {
     pending: S.pending.size,
     verdicts: S.verdicts,
     unanswered: S.unanswered.length,
+    notices: S.notices,
   }),
 };
 

@@ -6,6 +6,9 @@
 // Context `c` of a reason: scan, order, name and qty (the line's product and its quantity),
 // lineScanned, scanned, expected, box, prevBox, packer, item (a wrong item: {name, order}),
 // codes (the reason codes as scanned), reason, items, message.
+//
+// `notices` are the banners for a change the back office made to the order on the bench (a
+// cancellation, an edit), held by the station until the pack ends.
 
 export const STRINGS = {
   en: {
@@ -80,6 +83,17 @@ export const STRINGS = {
     unanswered: (n) => `${n} scan${n === 1 ? "" : "s"} got no answer: check the counts`,
     connectingStation: "Connecting to the station…",
     reconnecting: (n) => `Station not reachable — reconnecting… (try ${n})`,
+    notices: {
+      cancel: {
+        title: "Cancelled in the back office",
+        text: "This order was cancelled in the back office — ask your supervisor.",
+      },
+      edit: {
+        title: "Changed in the back office",
+        text: "This order was changed in the back office — ask your supervisor.",
+      },
+      reason: (r) => `Reason: ${r}`,
+    },
     verdicts: {
       order_opened: { title: (c) => `Order ${c.order}`, reason: (c) => `${c.expected - c.scanned} item${c.expected - c.scanned === 1 ? "" : "s"} to scan.` },
       order_already_open: { title: () => "Order already open", reason: (c) => `Order ${c.order} is open: scan its items.` },
@@ -194,6 +208,17 @@ export const STRINGS = {
     unanswered: (n) => `応答のないスキャン ${n} 件: 数量を確認してください`,
     connectingStation: "ステーションに接続しています…",
     reconnecting: (n) => `ステーションに接続できません — 再接続中…（${n} 回目）`,
+    notices: {
+      cancel: {
+        title: "本部でキャンセルされました",
+        text: "この注文は本部でキャンセルされました — 責任者に確認してください。",
+      },
+      edit: {
+        title: "本部で変更されました",
+        text: "この注文は本部で変更されました — 責任者に確認してください。",
+      },
+      reason: (r) => `理由：${r}`,
+    },
     verdicts: {
       order_opened: { title: (c) => `注文 ${c.order}`, reason: (c) => `スキャンする商品: ${c.expected - c.scanned} 点` },
       order_already_open: { title: () => "この注文は開いています", reason: (c) => `注文 ${c.order} の商品をスキャンしてください。` },
