@@ -302,9 +302,11 @@ struct PackerUi::State : std::enable_shared_from_this<State> {
       }
       json::array boxes;
       auto per_box = ctx.db.statement(
+          // The scans that count items, less what undos took back (rows of negative qty), in
+          // the sessions not cancelled: scans_counted has them by order.
           "SELECT s.box, sum(s.qty) FROM scans s JOIN pack_sessions p ON p.id = s.session_id "
-          "WHERE s.order_id = ?1 AND s.qty > 0 AND s.undone = 0 AND p.state != 'cancelled' "
-          "GROUP BY s.box ORDER BY s.box");
+          "WHERE s.order_id = ?1 AND s.qty != 0 AND s.undone = 0 AND p.state != 'cancelled' "
+          "GROUP BY s.box HAVING sum(s.qty) > 0 ORDER BY s.box");
       per_box.bind_all(o.order_id);
       while (per_box.step()) {
         boxes.push_back(

@@ -47,15 +47,7 @@ int main(int argc, char** argv) {
   pt::TempDir dir;
   packbench::bench::FloorCommit floor(dir / "floor.db");
 
-  // The discount tables, as the next migration until the station's own list has them.
-  auto migrations = ps::station_migrations();
-  if (std::none_of(migrations.begin(), migrations.end(),
-                   [](const ps::Migration& m) { return m.sql == pd::kDiscountSchemaSql; })) {
-    migrations.push_back({migrations.back().version + 1, "discount codes", pd::kDiscountSchemaSql});
-  }
-  ps::OpenOptions opts;
-  opts.migrations = &migrations;
-  auto db = ps::Database::open(dir / "station.db", opts);
+  auto db = ps::Database::open(dir / "station.db");
   if (!db) {
     std::fprintf(stderr, "%s\n", db.error().message.c_str());
     return 1;

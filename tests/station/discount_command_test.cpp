@@ -40,17 +40,8 @@ Run discount(std::vector<std::string> args) {
   return r;
 }
 
-const std::vector<ps::Migration>& migrations() {
-  static const std::vector<ps::Migration> list = [] {
-    auto m = ps::station_migrations();
-    if (std::none_of(m.begin(), m.end(),
-                     [](const ps::Migration& x) { return x.sql == pd::kDiscountSchemaSql; })) {
-      m.push_back({m.back().version + 1, "discount codes", pd::kDiscountSchemaSql});
-    }
-    return m;
-  }();
-  return list;
-}
+// The station's own schema (its migrations hold the discount tables).
+const std::vector<ps::Migration>& migrations() { return ps::station_migrations(); }
 
 Run codes(std::vector<std::string> args, const std::vector<ps::Migration>* m = &migrations()) {
   args.insert(args.begin(), {"codes", "import"});

@@ -26,19 +26,8 @@ pd::Day date(int y, unsigned m, unsigned d) {
   return pd::Day(year(y) / month(m) / std::chrono::day(d));
 }
 
-// The station's schema with the discount tables, as its next migration until the station's own
-// list has them.
-const std::vector<ps::Migration>& migrations() {
-  static const std::vector<ps::Migration> list = [] {
-    auto m = ps::station_migrations();
-    if (std::none_of(m.begin(), m.end(),
-                     [](const ps::Migration& x) { return x.sql == pd::kDiscountSchemaSql; })) {
-      m.push_back({m.back().version + 1, "discount codes", pd::kDiscountSchemaSql});
-    }
-    return m;
-  }();
-  return list;
-}
+// The station's own schema (its migrations hold the discount tables).
+const std::vector<ps::Migration>& migrations() { return ps::station_migrations(); }
 
 ps::Database open_db(const std::filesystem::path& path) {
   ps::OpenOptions opts;

@@ -218,6 +218,11 @@ TEST(PackerUi, ScansFromThePageAndFromScannersReachEveryPageWithTheirVerdicts) {
                                  "application/json");
   ASSERT_TRUE(posted && posted->first == 200);
   EXPECT_EQ(page.next("verdict").at("verdict").as_string(), "item_accepted");
+  // Taken back and scanned again: the box's count below is not fooled by the undo.
+  page.send(scan("CMD-UNDO", "p-u"));
+  EXPECT_EQ(page.next("verdict").at("verdict").as_string(), "scan_undone");
+  page.send(scan("4901234567894", "p-again"));
+  EXPECT_EQ(page.next("verdict").at("verdict").as_string(), "item_accepted");
 
   // The last item: the completion says what was printed.
   page.send(scan("4909876543214", "p-3"));
@@ -229,6 +234,7 @@ TEST(PackerUi, ScansFromThePageAndFromScannersReachEveryPageWithTheirVerdicts) {
   EXPECT_EQ(c.at("items").as_int64(), 3);
   EXPECT_FALSE(c.at("short").as_bool());
   ASSERT_EQ(c.at("boxes").as_array().size(), 1u);
+  EXPECT_EQ(c.at("boxes").as_array()[0].at("items").as_int64(), 3);
   ASSERT_EQ(c.at("prints").as_array().size(), 1u);
   EXPECT_EQ(c.at("prints").as_array()[0].at("role").as_string(), "shipping-label");
   EXPECT_EQ(c.at("prints").as_array()[0].at("printer").as_string(), "label");
