@@ -1217,7 +1217,7 @@ std::string PackSession::finish_order(State& st, const std::optional<json::objec
 // completion's transaction, so that the code, its events and the jobs commit with it or not
 // at all. A print that cannot be made is told, and never stops the order.
 std::string PackSession::print_order(const std::string& order_id, int boxes) {
-  if (!order_printer_) {
+  if (!order_printer_ || !order_printer_->has_work()) {
     return "";
   }
   auto found = orders_.find(order_id);

@@ -63,6 +63,9 @@ class OrderPrinter {
   CompletionPrints prepare(Database& db, const Order& order, const std::string& now,
                            discount::Day today, int boxes) const;
 
+  // Whether completing an order has anything to do here: a campaign, or a printer for inserts,
+  // cards or slips.
+  bool has_work() const { return !campaigns_.empty() || !targets_.empty(); }
   const std::vector<discount::Campaign>& campaigns() const { return campaigns_; }
   const discount::Campaign* campaign(const std::string& id) const;
 
