@@ -537,6 +537,51 @@ Result<void> Outbox::mark_alive(std::int64_t now_mono_ns) {
   });
 }
 
+namespace {
+
+std::optional<SyncStop> read_sync_stop(Database& db) {
+  auto q = db.statement("SELECT value FROM station_state WHERE key = 'sync_stopped'");
+  if (!q.step()) {
+    return std::nullopt;
+  }
+  SyncStop stop;
+  boost::system::error_code ec;
+  auto v = json::parse(q.column_text(0), ec);
+  if (!ec && v.is_object()) {
+    auto text = [&](const char* key) {
+      const auto* f = v.as_object().if_contains(key);
+      return f && f->is_string() ? std::string(f->as_string()) : std::string();
+    };
+    stop.at = text("at");
+    stop.endpoint = text("endpoint");
+    stop.error = text("error");
+  }
+  return stop;
+}
+
+}  // namespace
+
+Result<void> Outbox::note_sync_stop(const SyncStop& stop) {
+  return db_.write([&] {
+    db_.statement("INSERT OR REPLACE INTO station_state (key, value) VALUES ('sync_stopped', ?1)")
+        .bind_all(json::serialize(
+            json::object{{"at", stop.at}, {"endpoint", stop.endpoint}, {"error", stop.error}}))
+        .run();
+  });
+}
+
+Result<std::optional<SyncStop>> Outbox::sync_stop() {
+  return db_.read([&] { return read_sync_stop(db_); });
+}
+
+Result<std::optional<SyncStop>> Outbox::resume_sync() {
+  return db_.write([&] {
+    auto stop = read_sync_stop(db_);
+    db_.statement("DELETE FROM station_state WHERE key = 'sync_stopped'").run();
+    return stop;
+  });
+}
+
 Result<OutboxDepth> Outbox::depth() {
   return db_.read([&] {
     OutboxDepth d;

@@ -356,10 +356,14 @@ void WebhookTransport::close() {
   impl_->disconnect();
 }
 
+void WebhookTransport::reopen() {
+  impl_->closed = false;
+}
+
 asio::awaitable<DeliveryResult> WebhookTransport::deliver(const std::vector<PendingEvent>& batch) {
   Impl& s = *impl_;
   if (s.closed) {
-    co_return DeliveryResult{DeliveryResult::Outcome::retry, 0, {}, "stopped", "stopping"};
+    co_return DeliveryResult{DeliveryResult::Outcome::retry, 0, {}, {}, "stopped", "stopping"};
   }
   http::request<http::string_body> req{http::verb::post, s.target, 11};
   std::string body;
@@ -409,7 +413,7 @@ asio::awaitable<DeliveryResult> WebhookTransport::deliver(const std::vector<Pend
     answer = co_await s.send_once(req);
   }
   if (auto* f = std::get_if<Failure>(&answer)) {
-    co_return DeliveryResult{DeliveryResult::Outcome::retry, 0, {}, f->reason, f->message};
+    co_return DeliveryResult{DeliveryResult::Outcome::retry, 0, {}, {}, f->reason, f->message};
   }
   const auto& a = std::get<Impl::Answer>(answer);
   co_return classify_webhook_answer(a.status, a.retry_after, a.body, batch.size(), s.clock.now());
