@@ -319,8 +319,8 @@ asio::awaitable<void> OutboxSender::run(std::shared_ptr<State> s) {
         s->transport->close();
         spdlog::critical(
             "sync: {}: the back office says {} is gone for good. Sending has stopped; the "
-            "events wait in the outbox. Fix the back office or [sync] url, then run "
-            "`stationctl outbox resume` (or restart the station)",
+            "events wait in the outbox. Once it answers again, run `stationctl outbox resume` "
+            "(or, for a new [sync] url, change it and restart the station)",
             r.error, s->transport->endpoint());
         co_await wait_while_stopped(s);
         continue;

@@ -59,8 +59,8 @@ commands:
       a dead letter.
   outbox resume [--state-dir DIR]
       Start sending again after the back office said it was gone for good (HTTP 410 Gone, MQTT
-      0x9D Server moved), once it is back or [sync] points elsewhere. A running station
-      resumes within a second or two; a restart resumes too.
+      0x9D Server moved), once it answers again. A running station resumes within a second or
+      two; a restart resumes too (and is needed when [sync] url changed).
   version
       Print the version.
 
