@@ -206,9 +206,10 @@ class Reader {
     }
     if (const auto* t = table(root, "sync")) {
       unknown_keys(*t, "sync",
-                   {"url", "ca_file", "bearer_token_file", "signing_secret_file", "timeout_ms",
-                    "retry_base_ms", "retry_cap_ms", "retry_after_max_ms", "batch_max_events",
-                    "batch_max_bytes"});
+                   {"transport", "url", "ca_file", "bearer_token_file", "signing_secret_file",
+                    "timeout_ms", "retry_base_ms", "retry_cap_ms", "retry_after_max_ms",
+                    "batch_max_events", "batch_max_bytes", "mqtt"});
+      string(*t, "sync", "transport", cfg_.sync.transport);
       string(*t, "sync", "url", cfg_.sync.url);
       path(*t, "sync", "ca_file", cfg_.sync.ca_file);
       path(*t, "sync", "bearer_token_file", cfg_.sync.bearer_token_file);
@@ -219,6 +220,25 @@ class Reader {
       millis(*t, "sync", "retry_after_max_ms", cfg_.sync.retry_after_max);
       integer(*t, "sync", "batch_max_events", 1, 100000, cfg_.sync.batch_max_events);
       integer(*t, "sync", "batch_max_bytes", 1024, 64 << 20, cfg_.sync.batch_max_bytes);
+      if (const toml::node* n = t->get("mqtt")) {
+        note("sync.mqtt", n->source());
+        if (!n->is_table()) {
+          problem(n->source(), "sync.mqtt",
+                  "must be a table ([sync.mqtt]), not " + std::string(toml_type_name(*n)));
+        } else {
+          const toml::table& m = *n->as_table();
+          auto& mq = cfg_.sync.mqtt;
+          unknown_keys(m, "sync.mqtt",
+                       {"client_id", "username", "password_file", "keep_alive_s", "max_in_flight"});
+          string(m, "sync.mqtt", "client_id", mq.client_id);
+          string(m, "sync.mqtt", "username", mq.username);
+          path(m, "sync.mqtt", "password_file", mq.password_file);
+          std::int64_t keep_alive = mq.keep_alive.count();
+          integer(m, "sync.mqtt", "keep_alive_s", 0, 65535, keep_alive);
+          mq.keep_alive = std::chrono::seconds(keep_alive);
+          integer(m, "sync.mqtt", "max_in_flight", 1, 65535, mq.max_in_flight);
+        }
+      }
     }
     if (const auto* t = table(root, "outbox")) {
       auto& ob = cfg_.outbox;
@@ -476,6 +496,13 @@ drivers::ScannerOptions ScannerConfig::to_options() const {
   return o;
 }
 
+std::string SyncConfig::transport_kind() const {
+  if (!transport.empty()) {
+    return transport;
+  }
+  return url.starts_with("mqtt://") || url.starts_with("mqtts://") ? "mqtt" : "webhook";
+}
+
 std::vector<ConfigProblem> Config::validate() const {
   std::vector<ConfigProblem> out;
   auto at = [&](const std::string& key, std::string message, const std::string& fallback = "") {
@@ -719,6 +746,66 @@ std::vector<ConfigProblem> Config::validate() const {
        "printer[0]");
   }
 
+  const std::string transport = sync.transport_kind();
+  const bool mqtt = transport == "mqtt";
+  if (transport != "webhook" && transport != "mqtt") {
+    at("sync.transport", "'" + sync.transport + "' is not one of webhook, mqtt", "sync");
+  }
+  if (!sync.url.empty()) {
+    auto parsed = boost::urls::parse_absolute_uri(sync.url);
+    const std::string scheme = parsed ? std::string(parsed->scheme()) : "";
+    const bool mqtt_scheme = scheme == "mqtt" || scheme == "mqtts";
+    if (!parsed) {
+      at("sync.url", "'" + sync.url + "' is not a URL: " + parsed.error().message());
+    } else if (scheme != "http" && scheme != "https" && !mqtt_scheme) {
+      at("sync.url", "scheme '" + scheme +
+                         "' is not supported; use https:// or mqtts:// (or http:// or mqtt:// "
+                         "on a trusted network)");
+    } else if (mqtt != mqtt_scheme) {
+      at("sync.url",
+         mqtt ? "the mqtt transport takes an mqtt:// or mqtts:// url, not " + scheme + "://"
+              : "the webhook transport takes an http:// or https:// url, not " + scheme + "://");
+    } else if (parsed->host().empty()) {
+      at("sync.url", "'" + sync.url + "' has no host");
+    } else if (parsed->has_userinfo()) {
+      at("sync.url", mqtt ? "must not carry a user or password; use sync.mqtt.username and "
+                            "sync.mqtt.password_file"
+                          : "must not carry a user or password; use sync.bearer_token_file");
+    } else if (!parsed->encoded_fragment().empty()) {
+      at("sync.url", "must not have a #fragment");
+    } else if (mqtt_scheme && ((!parsed->encoded_path().empty() && parsed->encoded_path() != "/") ||
+                               parsed->has_query())) {
+      at("sync.url",
+         "an mqtt:// url names the broker only (host and port): the topics are "
+         "packbench/{site}/{station}/events/{type}");
+    }
+    if (!sync.ca_file.empty() && parsed && scheme != "https" && scheme != "mqtts") {
+      at("sync.ca_file", "only used with an https:// or mqtts:// url");
+    }
+  }
+  if (mqtt) {
+    if (!sync.bearer_token_file.empty()) {
+      at("sync.bearer_token_file", "applies only to the webhook transport", "sync");
+    }
+    if (!sync.signing_secret_file.empty()) {
+      at("sync.signing_secret_file", "applies only to the webhook transport", "sync");
+    }
+    const auto& id = sync.mqtt.client_id;
+    if (!id.empty() && (id.size() > 128 || !std::all_of(id.begin(), id.end(), [](char c) {
+                          return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                 (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+                                 c == ':';
+                        }))) {
+      at("sync.mqtt.client_id",
+         "'" + id + "' must be 1 to 128 letters, digits, '-', '_', '.' or ':'", "sync.mqtt");
+    }
+    if (!sync.mqtt.username.empty() &&
+        sync.mqtt.username.find_first_of(std::string("\0\r\n", 3)) != std::string::npos) {
+      at("sync.mqtt.username", "must not hold a NUL or a line break", "sync.mqtt");
+    }
+  } else if (positions.count("sync.mqtt")) {
+    at("sync.mqtt", "applies only to the mqtt transport (sync.transport = \"mqtt\")");
+  }
   // A back-office URL: absolute http(s), a host, no credentials (they go in a token file).
   auto back_office_url = [&](const std::string& key, const std::string& url,
                              const std::filesystem::path& ca_file, const std::string& section) {
@@ -742,7 +829,6 @@ std::vector<ConfigProblem> Config::validate() const {
       at(section + ".ca_file", "only used with an https:// url");
     }
   };
-  back_office_url("sync.url", sync.url, sync.ca_file, "sync");
   back_office_url("orders.feed_url", orders.feed_url, orders.ca_file, "orders");
   auto readable_file = [&](const char* key, const std::filesystem::path& file,
                            const char* section = "sync") {
@@ -761,6 +847,7 @@ std::vector<ConfigProblem> Config::validate() const {
   readable_file("sync.signing_secret_file", sync.signing_secret_file);
   readable_file("orders.ca_file", orders.ca_file, "orders");
   readable_file("orders.bearer_token_file", orders.bearer_token_file, "orders");
+  readable_file("sync.mqtt.password_file", sync.mqtt.password_file, "sync.mqtt");
   // The token and the secret are their files' first lines.
   auto first_line = [](const std::filesystem::path& file) -> std::optional<std::string> {
     std::ifstream in(file, std::ios::binary);
@@ -796,6 +883,13 @@ std::vector<ConfigProblem> Config::validate() const {
     if (auto key = parse_webhook_secret(line.value_or("")); !key) {
       at("sync.signing_secret_file", sync.signing_secret_file.string() + ": " + key.error().message,
          "sync");
+    }
+  }
+  if (!sync.mqtt.password_file.empty() &&
+      std::filesystem::is_regular_file(sync.mqtt.password_file)) {
+    const auto line = first_line(sync.mqtt.password_file);
+    if (!line || line->find_first_not_of(" \t\r") == std::string::npos) {
+      at("sync.mqtt.password_file", sync.mqtt.password_file.string() + " is empty", "sync.mqtt");
     }
   }
   if (sync.retry_after_max < sync.retry_base) {

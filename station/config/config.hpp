@@ -80,9 +80,20 @@ struct PrinterConfig {
   std::chrono::milliseconds timeout{10000};
 };
 
+// [sync.mqtt]: the MQTT transport's own keys (docs/sync.md).
+struct MqttConfig {
+  std::string client_id;                // empty: packbench-{site}-{station}
+  std::string username;                 // empty: none
+  std::filesystem::path password_file;  // the password is its first line
+  std::chrono::seconds keep_alive{30};  // 0: no keep-alive
+  int max_in_flight = 20;               // PUBLISH packets sent and not yet acknowledged
+};
+
 // [sync]: where the outbox goes and how. docs/sync.md has every key.
 struct SyncConfig {
-  std::string url;                // http:// or https://; empty: events stay in the outbox
+  // "webhook" or "mqtt"; empty: taken from the url's scheme (see transport_kind()).
+  std::string transport;
+  std::string url;  // http://, https://, mqtt:// or mqtts://; empty: events stay in the outbox
   std::filesystem::path ca_file;  // PEM certificates to verify the server; empty: the system's
   std::filesystem::path bearer_token_file;    // Authorization: Bearer <the file's first line>
   std::filesystem::path signing_secret_file;  // Standard Webhooks secret, whsec_<base64>
@@ -92,6 +103,11 @@ struct SyncConfig {
   std::chrono::milliseconds retry_after_max{3600000};  // a longer Retry-After is cut to this
   int batch_max_events = 100;
   int batch_max_bytes = 1 << 20;
+  MqttConfig mqtt;
+
+  // The transport that carries the events: `transport` when set, else "mqtt" for an mqtt:// or
+  // mqtts:// url and "webhook" for anything else.
+  std::string transport_kind() const;
 };
 
 // [orders]: where the station's orders come from — a file loaded at start, and the back

@@ -11,7 +11,7 @@
 
 #include "station/common/clock.hpp"
 #include "station/discount/pool.hpp"
-#include "station/outbox/webhook_transport.hpp"
+#include "station/outbox/transport.hpp"
 #include "station/pack/pack_metrics.hpp"
 
 namespace packbench::station {
@@ -142,7 +142,8 @@ Result<void> StationApp::start() {
   prints_->kick();
 
   if (!config_.sync.url.empty()) {
-    auto transport = WebhookTransport::create(io_.get_executor(), config_.sync);
+    auto transport =
+        make_transport(io_.get_executor(), config_.sync, config_.station.site, config_.station.id);
     if (!transport) {
       return transport.error();
     }
@@ -428,7 +429,7 @@ json::object StationApp::ui_status() {
   if (sender_) {
     const auto& st = sender_->status();
     if (st.stopped) {
-      online = false;  // the back office said 410: it hears nothing until a restart
+      online = false;  // the back office said 410: it hears nothing until IT resumes
     } else if (st.online) {
       online = *st.online;
     }

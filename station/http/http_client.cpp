@@ -311,6 +311,10 @@ void HttpClient::close() {
   impl_->disconnect();
 }
 
+void HttpClient::reopen() {
+  impl_->closed = false;
+}
+
 bool HttpClient::closed() const {
   return impl_->closed;
 }

@@ -78,6 +78,8 @@ class HttpClient {
   // Drops the connection at once and refuses further requests: the station is stopping.
   void close();
   bool closed() const;
+  // Takes requests again after close().
+  void reopen();
 
  private:
   struct Impl;

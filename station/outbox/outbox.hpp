@@ -94,6 +94,14 @@ struct Refusals {
   bool empty() const { return events == 0 && scans == 0; }
 };
 
+// The sender stopped because the back office said it is gone for good (HTTP 410, MQTT 0x9D).
+// Kept in the store so that stationctl can show it and lift it (`stationctl outbox resume`).
+struct SyncStop {
+  std::string at;  // UTC, wall clock
+  std::string endpoint;
+  std::string error;
+};
+
 // Thrown by enqueue() when an event does not fit. A StoreError, so the transaction rolls back.
 class OutboxFull : public StoreError {
  public:
@@ -166,6 +174,13 @@ class Outbox {
   // sequence. Returns how many; ids that are not dead letters are listed in `unknown`.
   Result<std::int64_t> retry_dead(const std::vector<std::string>& ids,
                                   std::vector<std::string>* unknown = nullptr);
+
+  // The sender's stop, for IT: noted when it stops, looked at while it is stopped, removed by
+  // `stationctl outbox resume` (resume_sync() returns what it removed; nullopt when sync was
+  // not stopped) and when the station starts.
+  Result<void> note_sync_stop(const SyncStop& stop);
+  Result<std::optional<SyncStop>> sync_stop();
+  Result<std::optional<SyncStop>> resume_sync();
 
   // Called after a transaction that enqueued events has committed, to wake the transports.
   void set_on_commit(std::function<void()> fn) { on_commit_ = std::move(fn); }

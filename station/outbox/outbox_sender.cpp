@@ -68,6 +68,7 @@ struct OutboxSender::State {
   SyncStatus status;
   bool running = false;
   Backoff backoff;
+  bool resume_requested = false;
   std::chrono::steady_clock::time_point last_expire{};
   std::chrono::steady_clock::time_point last_alive = std::chrono::steady_clock::now();
   std::string last_store_error;
@@ -161,11 +162,25 @@ OutboxSender::~OutboxSender() {
 }
 
 void OutboxSender::start() {
-  if (state_->running || state_->status.stopped) {
+  if (state_->running) {
     return;
+  }
+  // A stop noted by an earlier run of the station is lifted: a restart sends again.
+  if (auto lifted = state_->outbox.resume_sync(); lifted && *lifted) {
+    spdlog::info("sync: sending was stopped at {} ({}); starting again", (*lifted)->at,
+                 (*lifted)->error);
   }
   state_->running = true;
   asio::co_spawn(state_->ex, run(state_), asio::detached);
+}
+
+bool OutboxSender::resume() {
+  if (!state_->status.stopped) {
+    return false;
+  }
+  state_->resume_requested = true;
+  state_->wake_timer.cancel();
+  return true;
 }
 
 void OutboxSender::stop() {
@@ -190,6 +205,41 @@ const Transport& OutboxSender::transport() const {
   return *state_->transport;
 }
 
+// While the peer is gone: housekeeping goes on (TTLs, the alarm), nothing is sent, and the
+// stop is noted in the store until IT lifts it there (stationctl outbox resume) or here
+// (resume()).
+asio::awaitable<void> OutboxSender::wait_while_stopped(std::shared_ptr<State> s) {
+  s->resume_requested = false;
+  bool noted = false;
+  const SyncStop stop{s->clock.now_utc(), s->transport->endpoint(), s->status.last_error};
+  while (s->running) {
+    if (!noted) {
+      if (auto n = s->outbox.note_sync_stop(stop); n) {
+        noted = true;
+      } else {
+        s->store_problem("cannot note that sync stopped", n.error());
+      }
+    } else if (auto still = s->outbox.sync_stop(); still && !*still) {
+      s->resume_requested = true;  // stationctl outbox resume removed the note
+    }
+    if (s->resume_requested) {
+      if (noted) {
+        (void)s->outbox.resume_sync();
+      }
+      s->resume_requested = false;
+      s->status.stopped = false;
+      s->status.online.reset();
+      s->backoff.reset();
+      s->status.batch_limit = static_cast<std::size_t>(s->config.batch_max_events);
+      s->transport->reopen();
+      spdlog::warn("sync: resumed; delivering to {} again", s->transport->endpoint());
+      co_return;
+    }
+    co_await s->wait(s->wake_timer, kIdlePoll);
+    s->housekeeping();
+  }
+}
+
 asio::awaitable<void> OutboxSender::run(std::shared_ptr<State> s) {
   using Outcome = DeliveryResult::Outcome;
   while (s->running) {
@@ -212,10 +262,14 @@ asio::awaitable<void> OutboxSender::run(std::shared_ptr<State> s) {
     const std::size_t acked = r.outcome == Outcome::acknowledged
                                   ? batch->size()
                                   : std::min(r.acknowledged, batch->size());
+    // The events the outcome concerns; any after them stay as they are for the next batch.
+    const std::size_t concerned =
+        r.count ? std::min(*r.count, batch->size() - acked) : batch->size() - acked;
     const std::vector<PendingEvent> done(batch->begin(),
                                          batch->begin() + static_cast<std::ptrdiff_t>(acked));
-    const std::vector<PendingEvent> rest(batch->begin() + static_cast<std::ptrdiff_t>(acked),
-                                         batch->end());
+    const std::vector<PendingEvent> rest(
+        batch->begin() + static_cast<std::ptrdiff_t>(acked),
+        batch->begin() + static_cast<std::ptrdiff_t>(acked + concerned));
     if (!s->acknowledge(done)) {
       co_await s->wait(s->backoff_timer, s->next_backoff());
       continue;
@@ -252,13 +306,15 @@ asio::awaitable<void> OutboxSender::run(std::shared_ptr<State> s) {
         s->status.stopped = true;
         s->status.online = false;
         s->status.last_error = r.error;
-        s->running = false;
+        s->status.retry_in_ms.reset();
         s->transport->close();
         spdlog::critical(
             "sync: {}: the back office says {} is gone for good. Sending has stopped; the "
-            "events wait in the outbox. Fix [sync] url and restart the station",
+            "events wait in the outbox. Once it answers again, run `stationctl outbox resume` "
+            "(or, for a new [sync] url, change it and restart the station)",
             r.error, s->transport->endpoint());
-        co_return;
+        co_await wait_while_stopped(s);
+        continue;
       case Outcome::retry:
         break;
     }

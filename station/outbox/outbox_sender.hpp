@@ -2,8 +2,9 @@
 // the answer says — acknowledged events leave the outbox; on a retry it waits (the peer's
 // Retry-After, or a back-off with full jitter) and tries again, for as long as it takes; a batch
 // too large is halved; events the peer refuses for good go to the dead letters; a peer that is
-// gone stops it. It also expires events of lanes with a TTL, raises the alarm once refused
-// events can be reported, and keeps the figures for /metrics and /healthz.
+// gone stops it until IT resumes it (stationctl outbox resume). It also expires events of lanes
+// with a TTL, raises the alarm once refused events can be reported, and keeps the figures for
+// /metrics and /healthz.
 //
 // Every wait runs on the monotonic clock (steady_timer); the wall clock only labels times.
 #pragma once
@@ -34,7 +35,7 @@ struct LatencyHistogram {
 
 struct SyncStatus {
   std::optional<bool> online;  // nullopt until the first answer (or failure)
-  bool stopped = false;        // the peer said 410: nothing is sent until a restart
+  bool stopped = false;        // the peer said it is gone (410): nothing is sent until IT resumes
   std::string last_error;
   std::string last_success;  // UTC, wall clock
   std::int64_t last_success_unix_ms = 0;
@@ -60,6 +61,9 @@ class OutboxSender {
   void stop();
   // New events were committed: send them now unless waiting out a back-off.
   void wake();
+  // Sending again after the peer said it was gone (410), as `stationctl outbox resume` does
+  // through the store. Returns whether the sender was stopped.
+  bool resume();
 
   const SyncStatus& status() const;
   const Transport& transport() const;
@@ -71,6 +75,7 @@ class OutboxSender {
  private:
   struct State;
   static boost::asio::awaitable<void> run(std::shared_ptr<State> state);
+  static boost::asio::awaitable<void> wait_while_stopped(std::shared_ptr<State> state);
   std::shared_ptr<State> state_;
 };
 

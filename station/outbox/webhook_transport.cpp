@@ -114,10 +114,14 @@ void WebhookTransport::close() {
   impl_->client->close();
 }
 
+void WebhookTransport::reopen() {
+  impl_->client->reopen();
+}
+
 asio::awaitable<DeliveryResult> WebhookTransport::deliver(const std::vector<PendingEvent>& batch) {
   Impl& s = *impl_;
   if (s.client->closed()) {
-    co_return DeliveryResult{DeliveryResult::Outcome::retry, 0, {}, "stopped", "stopping"};
+    co_return DeliveryResult{DeliveryResult::Outcome::retry, 0, {}, {}, "stopped", "stopping"};
   }
   auto req = s.client->make_request(http::verb::post, s.client->target());
   std::string body;
@@ -155,7 +159,7 @@ asio::awaitable<DeliveryResult> WebhookTransport::deliver(const std::vector<Pend
   // The peer may have read the batch: it dedupes on the event ids.
   auto answer = co_await s.client->send(req);
   if (auto* f = std::get_if<HttpFailure>(&answer)) {
-    co_return DeliveryResult{DeliveryResult::Outcome::retry, 0, {}, f->reason, f->message};
+    co_return DeliveryResult{DeliveryResult::Outcome::retry, 0, {}, {}, f->reason, f->message};
   }
   const auto& res = std::get<HttpClientResponse>(answer);
   co_return classify_webhook_answer(res.result_int(), res[http::field::retry_after], res.body(),

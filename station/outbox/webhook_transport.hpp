@@ -43,6 +43,7 @@ class WebhookTransport final : public Transport {
   std::string endpoint() const override;
   boost::asio::awaitable<DeliveryResult> deliver(const std::vector<PendingEvent>& batch) override;
   void close() override;
+  void reopen() override;
 
  private:
   struct Impl;

@@ -15,6 +15,7 @@
 #include <random>
 #include <set>
 
+#include "broker.hpp"
 #include "collector.hpp"
 #include "support.hpp"
 
@@ -371,4 +372,153 @@ TEST_F(SyncE2e, AGoneBackOfficeStopsSyncAndHealthSaysSo) {
             std::string::npos);
   EXPECT_NE(metrics().find("packbench_sync_stopped{station=\"pack-01\"} 1"), std::string::npos);
   EXPECT_NE(stationd->errors().find("gone for good"), std::string::npos);
+}
+
+TEST_F(SyncE2e, StationctlResumesAGoneBackOfficeWithoutARestart) {
+  pt::EventCollector collector;
+  collector.set_status(410);
+  pt::write_file(dir / "orders.json", orders_json(1));
+  write_config(collector.url());
+  auto stationd = start();
+  EXPECT_EQ(post_scan("K-1"), "order_opened");
+  EXPECT_EQ(post_scan("CMD-CANCEL"), "pack_cancelled");  // an event
+  ASSERT_TRUE(pt::wait_until([&] {
+    auto h = health();
+    return !h.empty() && h.at("sync").at("state").as_string() == "stopped";
+  })) << stationd->errors();
+  // IT sees why, in the outbox listing.
+  ASSERT_TRUE(pt::wait_until([&] {
+    return stationctl({"outbox", "ls"}).out.find("sync stopped at") != std::string::npos;
+  }));
+  auto ls = stationctl({"outbox", "ls", "--json"});
+  ASSERT_EQ(ls.code, 0) << ls.err;
+  const auto listed = json::parse(ls.out).as_object();
+  EXPECT_NE(std::string(listed.at("sync_stopped").at("error").as_string()).find("HTTP 410"),
+            std::string::npos);
+
+  // The back office is back: IT resumes, the station sends, no restart.
+  collector.set_status(200);
+  EXPECT_EQ(stationctl({"outbox", "resume", "--json"}).code, 2);
+  auto resumed = stationctl({"outbox", "resume"});
+  ASSERT_EQ(resumed.code, 0) << resumed.err;
+  EXPECT_NE(resumed.out.find("sync was stopped at"), std::string::npos) << resumed.out;
+  ASSERT_TRUE(collector.wait_for_events(1)) << stationd->errors();
+  ASSERT_TRUE(pt::wait_until([&] {
+    auto h = health();
+    return !h.empty() && h.at("sync").at("state").as_string() == "online" &&
+           h.at("outbox").at("depth").as_int64() == 0;
+  })) << stationd->errors();
+  EXPECT_EQ(health().at("status").as_string(), "ok");
+  EXPECT_TRUE(stationd->running());
+  auto again = stationctl({"outbox", "resume"});
+  EXPECT_EQ(again.code, 0);
+  EXPECT_NE(again.out.find("not stopped"), std::string::npos) << again.out;
+  EXPECT_NE(stationd->errors().find("resumed"), std::string::npos);
+}
+
+// The same promise over MQTT, against a real Mosquitto: the station SIGKILLed while packing —
+// right as the back office receives a message (the station has not had its PUBACK yet), or at
+// random — and the broker SIGKILLed too, once, with the station running.
+TEST_F(SyncE2e, OverMqttKilledAtRandomPointsEveryCommittedEventArrives) {
+  const int rounds = env_int("PACKBENCH_MQTT_KILLS", 20);
+  const unsigned seed = static_cast<unsigned>(env_int("PACKBENCH_SEED", 20261124));
+  std::mt19937 rng(seed);
+  SCOPED_TRACE("seed " + std::to_string(seed) + " (set PACKBENCH_SEED to replay)");
+
+  pt::Mosquitto broker(dir / "broker");
+  broker.start();
+  pt::MqttSubscriber office(broker.server_uri(), "packbench/site-1/pack-01/events/#");
+  ASSERT_TRUE(office.wait_subscribed());
+  broker.restart();  // the back office's session is on disk: it survives the broker's kill
+  ASSERT_TRUE(office.wait_subscribed(2));
+  std::atomic<pid_t> kill_on_message{0};
+  office.set_on_message([&](const pt::MqttReceived&) {
+    if (const pid_t pid = kill_on_message.exchange(0); pid > 0) {
+      ::kill(pid, SIGKILL);
+    }
+  });
+  pt::write_file(dir / "orders.json", orders_json(4 * rounds + 10));
+  write_config(broker.url());
+
+  std::optional<Store> store;
+  int next_order = 1;
+  int message_kills = 0;
+  int random_kills = 0;
+  for (int round = 0; round < rounds; ++round) {
+    auto stationd = start("stationd");
+    if (!store) {
+      store.emplace(dir / "state" / "station.db");
+    }
+    auto scan = [&](const std::string& data, bool wait) {
+      const auto before = store->number("SELECT count(*) FROM scans");
+      const bool sent = pt::tcp_send(scanner_port, data + "\n");
+      ASSERT_TRUE(sent || !wait) << stationd->errors();
+      if (wait) {
+        ASSERT_TRUE(pt::wait_until(
+            [&] { return store->number("SELECT count(*) FROM scans") > before; }, 20s))
+            << stationd->errors();
+      }
+    };
+    scan("CMD-CANCEL", true);
+    auto pack = [&](bool wait_last, const std::function<void()>& before_last = {}) {
+      const std::string order = "K-" + std::to_string(next_order++);
+      scan(order, true);
+      scan("4901234567894", true);
+      scan("CMD-CLOSE-BOX", true);
+      if (before_last) {
+        before_last();
+      }
+      scan("4901234567894", wait_last);
+    };
+    pack(true);
+    if (round == rounds / 2) {
+      // The broker dies with the station running, and comes back.
+      pack(false);
+      broker.kill();
+      pack(true);
+      broker.start();
+      ASSERT_TRUE(pt::wait_until([&] { return store->number("SELECT count(*) FROM outbox") == 0; }))
+          << stationd->errors();
+    }
+    if (round % 2 == 0) {
+      pack(false, [&] { kill_on_message = stationd->pid(); });
+      ASSERT_EQ(stationd->wait(), 128 + SIGKILL) << stationd->errors();
+      ++message_kills;
+    } else {
+      pack(false);
+      std::this_thread::sleep_for(
+          std::chrono::microseconds(std::uniform_int_distribution<int>(0, 4000)(rng)));
+      stationd->signal(SIGKILL);
+      ASSERT_EQ(stationd->wait(), 128 + SIGKILL);
+      ++random_kills;
+    }
+    kill_on_message = 0;
+  }
+
+  auto stationd = start("stationd-last");
+  ASSERT_TRUE(pt::wait_until([&] { return store->number("SELECT count(*) FROM outbox") == 0; }))
+      << stationd->errors();
+  const std::int64_t committed =
+      store->number("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'");
+  ASSERT_TRUE(office.wait_for_events(static_cast<std::size_t>(committed)))
+      << office.events().size() << " of " << committed << "\n"
+      << broker.log();
+  std::map<std::int64_t, std::string> by_sequence;
+  for (const auto& e : office.events()) {
+    const auto seq = std::stoll(std::string(e.at("sequence").as_string()));
+    ASSERT_TRUE(by_sequence.emplace(seq, std::string(e.at("id").as_string())).second)
+        << "sequence " << seq << " arrived under two ids";
+  }
+  ASSERT_EQ(static_cast<std::int64_t>(by_sequence.size()), committed);
+  EXPECT_EQ(by_sequence.begin()->first, 1);
+  EXPECT_EQ(by_sequence.rbegin()->first, committed);
+  const auto problems = office.problems();
+  EXPECT_TRUE(problems.empty()) << problems.front();
+  EXPECT_EQ(store->number("SELECT count(*) FROM outbox_dead"), 0);
+  EXPECT_EQ(message_kills, (rounds + 1) / 2);
+  std::printf(
+      "%d kills (%d as a message arrived, %d at random), the broker killed once, %lld "
+      "events committed, %zu messages, %zu duplicates\n",
+      rounds, message_kills, random_kills, static_cast<long long>(committed),
+      office.messages().size(), office.duplicates());
 }

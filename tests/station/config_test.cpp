@@ -499,3 +499,115 @@ colour = "red"
     EXPECT_NE(found->message.find(w.words), std::string::npos) << found->to_string();
   }
 }
+
+TEST(Config, MqttTransportKeysAreReadAndChecked) {
+  pt::TempDir dir;
+  pt::write_file(dir / "ca.pem", "-----BEGIN CERTIFICATE-----\n");
+  pt::write_file(dir / "mqtt-password", "s3cret\n");
+  const std::string good = R"([station]
+id = "pack-01"
+site = "tokyo"
+[[printer]]
+name = "label"
+type = "file"
+[sync]
+url = "mqtts://broker.example:8883"
+ca_file = "ca.pem"
+timeout_ms = 5000
+[sync.mqtt]
+client_id = "packbench-tokyo-pack-01"
+username = "pack-01"
+password_file = "mqtt-password"
+keep_alive_s = 20
+max_in_flight = 10
+)";
+  auto loaded = ps::load_config_text(good, "good.toml", dir.path());
+  ASSERT_TRUE(loaded.ok()) << all(loaded.problems);
+  const auto& c = loaded.config;
+  EXPECT_EQ(c.sync.transport_kind(), "mqtt");  // from the url's scheme
+  EXPECT_EQ(c.sync.mqtt.client_id, "packbench-tokyo-pack-01");
+  EXPECT_EQ(c.sync.mqtt.username, "pack-01");
+  EXPECT_EQ(c.sync.mqtt.password_file, dir / "mqtt-password");
+  EXPECT_EQ(c.sync.mqtt.keep_alive, std::chrono::seconds(20));
+  EXPECT_EQ(c.sync.mqtt.max_in_flight, 10);
+
+  // The default stays the webhook, and an explicit transport must match the url.
+  EXPECT_EQ(ps::SyncConfig{}.transport_kind(), "webhook");
+  auto explicit_mqtt = ps::load_config_text(
+      "[station]\nid = \"p\"\n[[printer]]\nname = \"l\"\ntype = \"file\"\n"
+      "[sync]\ntransport = \"mqtt\"\nurl = \"mqtt://127.0.0.1:1883\"\n",
+      "x.toml", dir.path());
+  ASSERT_TRUE(explicit_mqtt.ok()) << all(explicit_mqtt.problems);
+  EXPECT_EQ(explicit_mqtt.config.sync.transport_kind(), "mqtt");
+
+  pt::write_file(dir / "empty", "\n");
+  const std::string bad = R"([station]
+id = "p"
+[[printer]]
+name = "label"
+type = "file"
+[sync]
+transport = "mqtt"
+url = "https://backoffice/events"
+bearer_token_file = "empty"
+[sync.mqtt]
+client_id = "has space"
+password_file = "empty"
+keep_alive_s = 70000
+max_in_flight = 0
+qos = 2
+)";
+  loaded = ps::load_config_text(bad, "bad.toml", dir.path());
+  const auto& p = loaded.problems;
+  struct Want {
+    const char* key;
+    int line;
+    const char* words;
+  };
+  const Want wants[] = {
+      {"sync.url", 8, "the mqtt transport takes an mqtt:// or mqtts:// url"},
+      {"sync.bearer_token_file", 9, "applies only to the webhook transport"},
+      {"sync.mqtt.client_id", 11, "must be 1 to 128 letters"},
+      {"sync.mqtt.password_file", 12, "is empty"},
+      {"sync.mqtt.keep_alive_s", 13, "must be from 0 to 65535"},
+      {"sync.mqtt.max_in_flight", 14, "must be from 1 to 65535"},
+      {"sync.mqtt.qos", 15, "unknown key"},
+  };
+  for (const auto& w : wants) {
+    const auto* found = find(p, w.key);
+    ASSERT_NE(found, nullptr) << "no problem reported for " << w.key << "\n" << all(p);
+    EXPECT_EQ(found->line, w.line) << found->to_string();
+    EXPECT_NE(found->message.find(w.words), std::string::npos) << found->to_string();
+  }
+
+  const std::string wrong = R"([station]
+id = "p"
+[[printer]]
+name = "label"
+type = "file"
+[sync]
+url = "mqtt://broker/some/topic"
+transport = "carrier-pigeon"
+[outbox]
+max_bytes = 4096
+)";
+  loaded = ps::load_config_text(wrong, "wrong.toml", dir.path());
+  EXPECT_NE(find(loaded.problems, "sync.transport"), nullptr) << all(loaded.problems);
+  // A [sync.mqtt] table beside a webhook url is a mistake worth saying.
+  loaded = ps::load_config_text(
+      "[station]\nid = \"p\"\n[[printer]]\nname = \"l\"\ntype = \"file\"\n"
+      "[sync]\nurl = \"https://b/e\"\n[sync.mqtt]\nusername = \"u\"\n",
+      "mixed.toml", dir.path());
+  const auto* mixed = find(loaded.problems, "sync.mqtt");
+  ASSERT_NE(mixed, nullptr) << all(loaded.problems);
+  EXPECT_EQ(mixed->line, 8);
+  EXPECT_NE(mixed->message.find("only to the mqtt transport"), std::string::npos);
+  // The broker's url names the broker only.
+  loaded = ps::load_config_text(
+      "[station]\nid = \"p\"\n[[printer]]\nname = \"l\"\ntype = \"file\"\n"
+      "[sync]\nurl = \"mqtt://broker/some/topic\"\n",
+      "path.toml", dir.path());
+  const auto* path = find(loaded.problems, "sync.url");
+  ASSERT_NE(path, nullptr) << all(loaded.problems);
+  EXPECT_NE(path->message.find("names the broker only"), std::string::npos) << path->message;
+}

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <regex>
 #include <set>
 
@@ -69,6 +70,36 @@ TEST(Outbox, UuidV7HasItsVersionAndVariantAndIsUnique) {
     seen.insert(id);
   }
   EXPECT_EQ(seen.size(), 1000u);
+}
+
+TEST(Outbox, EventsAreTheJsonBoostWouldWriteWhateverTheirText) {
+  // Names and order ids with quotes, backslashes, control characters and Japanese: the event is
+  // written by hand, and must read back as what was given, in Boost.JSON's own form.
+  Fixture f;
+  const std::string subject = "A\"B\\C\n\t\x01\x1f/\xe6\x97\xa5\xe6\x9c\xac";
+  const json::object data{{"note", "say \"hi\"\r\n"}, {"n", 3}, {"list", json::array{1, "x"}}};
+  std::string id;
+  ASSERT_TRUE(f.db.write([&] {
+    id = f.outbox.enqueue({"com.packbench.test.quote\"d.v1", subject, data});
+  }));
+  auto batch = f.outbox.next_batch(10, 1 << 20);
+  ASSERT_TRUE(batch);
+  ASSERT_EQ(batch->size(), 1u);
+  const std::string& text = (*batch)[0].json;
+  const auto ev = json::parse(text).as_object();
+  EXPECT_EQ(ev.at("id").as_string(), id);
+  EXPECT_EQ(ev.at("subject").as_string(), subject);
+  EXPECT_EQ(ev.at("type").as_string(), "com.packbench.test.quote\"d.v1");
+  EXPECT_EQ(ev.at("data").as_object(), data);
+  EXPECT_EQ(ev.at("specversion").as_string(), "1.0");
+  EXPECT_EQ(ev.at("datacontenttype").as_string(), "application/json");
+  EXPECT_EQ(text, json::serialize(ev));  // byte for byte what Boost.JSON writes
+  std::vector<std::string> keys;
+  for (const auto& kv : ev) {
+    keys.emplace_back(kv.key());
+  }
+  EXPECT_EQ(keys, (std::vector<std::string>{"specversion", "id", "source", "type", "time",
+                                            "subject", "datacontenttype", "data", "sequence"}));
 }
 
 TEST(Outbox, BatchesComeOldestFirstWithAMonotonicSequence) {

@@ -1,5 +1,5 @@
-// The outbox with its real sender and webhook transport on an io_context the test drives, over
-// a real SQLite file, with a wall clock the test can jump.
+// The outbox with its real sender and transport (webhook, or MQTT for an mqtt:// url) on an
+// io_context the test drives, over a real SQLite file, with a wall clock the test can jump.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -8,6 +8,7 @@
 #include <boost/json/parse.hpp>
 
 #include "collector.hpp"
+#include "station/outbox/mqtt_transport.hpp"
 #include "station/outbox/outbox.hpp"
 #include "station/outbox/outbox_sender.hpp"
 #include "station/outbox/webhook_transport.hpp"
@@ -46,10 +47,18 @@ struct SyncFixture {
   std::unique_ptr<station::OutboxSender> sender;
 
   void start(const station::SyncConfig& config) {
-    auto transport = station::WebhookTransport::create(io.get_executor(), config, clock);
-    ASSERT_TRUE(transport) << transport.error().message;
+    std::unique_ptr<station::Transport> transport;
+    if (config.transport_kind() == "mqtt") {
+      auto t = station::MqttTransport::create(io.get_executor(), config, "s", "p");
+      ASSERT_TRUE(t) << t.error().message;
+      transport = std::move(*t);
+    } else {
+      auto t = station::WebhookTransport::create(io.get_executor(), config, clock);
+      ASSERT_TRUE(t) << t.error().message;
+      transport = std::move(*t);
+    }
     sender = std::make_unique<station::OutboxSender>(io.get_executor(), outbox,
-                                                     std::move(*transport), config, clock);
+                                                     std::move(transport), config, clock);
     outbox.set_on_commit([this] { sender->wake(); });
     sender->start();
   }

@@ -220,6 +220,55 @@ TEST(WebhookTransport, A410StopsSendingAndKeepsTheEvents) {
   EXPECT_EQ(f.depth(), 3);
 }
 
+TEST(WebhookTransport, AStoppedSenderResumesWhenItIsToldToWithoutARestart) {
+  pt::SyncFixture f;
+  pt::EventCollector collector;
+  collector.set_status(410);
+  f.add("ORDER-1", 2);
+  f.start(pt::fast_sync(collector.url()));
+  ASSERT_TRUE(f.run_until([&] { return f.sender->status().stopped; }));
+  // The stop is noted in the store, where stationctl sees it.
+  ASSERT_TRUE(f.run_until([&] {
+    auto stop = f.outbox.sync_stop();
+    return stop && stop->has_value();
+  }));
+  const auto stop = **f.outbox.sync_stop();
+  EXPECT_EQ(stop.endpoint, collector.url());
+  EXPECT_NE(stop.error.find("HTTP 410"), std::string::npos) << stop.error;
+  EXPECT_FALSE(stop.at.empty());
+
+  // The back office is back. IT lifts the stop as stationctl does: in the store, from another
+  // connection.
+  collector.set_status(200);
+  {
+    auto other = ps::Database::open(f.dir / "station.db");
+    ASSERT_TRUE(other);
+    ps::Outbox ctl(*other, "");
+    auto lifted = ctl.resume_sync();
+    ASSERT_TRUE(lifted && lifted->has_value());
+    EXPECT_NE((*lifted)->error.find("HTTP 410"), std::string::npos);
+  }
+  ASSERT_TRUE(f.run_until([&] { return f.depth() == 0; })) << f.sender->status().last_error;
+  EXPECT_FALSE(f.sender->status().stopped);
+  EXPECT_EQ(f.sender->to_json().at("state").as_string(), "online");
+  EXPECT_EQ(collector.events().size(), 2u);
+  std::string metrics;
+  f.sender->append_prometheus(metrics, "p");
+  EXPECT_NE(metrics.find("packbench_sync_stopped{station=\"p\"} 0"), std::string::npos);
+
+  // Gone again: it stops again, and resume() lifts it as well.
+  collector.set_status(410);
+  f.add("ORDER-2");
+  ASSERT_TRUE(f.run_until([&] { return f.sender->status().stopped; }));
+  collector.set_status(200);
+  EXPECT_TRUE(f.sender->resume());
+  ASSERT_TRUE(f.run_until([&] { return f.depth() == 0; })) << f.sender->status().last_error;
+  EXPECT_EQ(collector.events().size(), 3u);
+  EXPECT_FALSE(f.outbox.sync_stop()->has_value());  // the note went with the stop
+  EXPECT_FALSE(f.sender->resume());                 // nothing to resume
+  EXPECT_TRUE(collector.problems().empty());
+}
+
 TEST(WebhookTransport, RefusedBatchesGoToTheDeadLettersAndTheRestFlows) {
   for (int status : {400, 415, 422}) {
     SCOPED_TRACE(status);

@@ -282,12 +282,11 @@ void EventCollector::serve(int fd) {
         const auto id = ex.headers.find("webhook-id");
         const auto ts = ex.headers.find("webhook-timestamp");
         if (sig == ex.headers.end() || id == ex.headers.end() || ts == ex.headers.end()) {
-          problems_.push_back("request " + std::to_string(index) +
-                              ": a Standard Webhooks header is missing");
+          ledger_.problem("request " + std::to_string(index) +
+                          ": a Standard Webhooks header is missing");
         } else if (sig->second !=
                    standard_webhook_signature(*signing_key_, id->second, ts->second, ex.body)) {
-          problems_.push_back("request " + std::to_string(index) + ": bad signature " +
-                              sig->second);
+          ledger_.problem("request " + std::to_string(index) + ": bad signature " + sig->second);
         }
       }
     }
@@ -343,43 +342,51 @@ void EventCollector::serve(int fd) {
   }
 }
 
+bool EventLedger::accept(const json::object& ev) {
+  const auto* source = ev.if_contains("source");
+  const auto* id = ev.if_contains("id");
+  if (!source || !id || !source->is_string() || !id->is_string()) {
+    problems_.push_back("not a CloudEvent: " + json::serialize(ev).substr(0, 100));
+    return false;
+  }
+  const std::string text = json::serialize(ev);
+  const auto key = std::make_pair(std::string(source->as_string()), std::string(id->as_string()));
+  if (!seen_.insert(key).second) {
+    ++duplicates_;
+    if (first_copy_[key] != text) {
+      problems_.push_back("duplicate " + key.second + " differs from its first copy");
+    }
+    return false;
+  }
+  first_copy_[key] = text;
+  events_.push_back(ev);
+  if (const auto* subject = ev.if_contains("subject"); subject && subject->is_string()) {
+    const auto* seq = ev.if_contains("sequence");
+    const std::string sequence = seq && seq->is_string() ? std::string(seq->as_string()) : "";
+    auto& last = last_sequence_[{key.first, std::string(subject->as_string())}];
+    if (!last.empty() && sequence < last) {
+      problems_.push_back("subject " + std::string(subject->as_string()) + ": sequence " +
+                          sequence + " arrived after " + last);
+    }
+    last = std::max(last, sequence);
+  }
+  return true;
+}
+
 void EventCollector::accept_events(const HttpExchange& ex) {
   std::lock_guard lock(mu_);
   boost::system::error_code ec;
   const json::value batch = json::parse(ex.body, ec);
   if (ec || !batch.is_array()) {
-    problems_.push_back("a body that is not a JSON array: " + ex.body.substr(0, 100));
+    ledger_.problem("a body that is not a JSON array: " + ex.body.substr(0, 100));
     return;
   }
   for (const auto& v : batch.as_array()) {
-    if (!v.is_object() || !v.as_object().contains("id") || !v.as_object().contains("source")) {
-      problems_.push_back("not a CloudEvent: " + json::serialize(v).substr(0, 100));
+    if (!v.is_object()) {
+      ledger_.problem("not a CloudEvent: " + json::serialize(v).substr(0, 100));
       continue;
     }
-    const auto& ev = v.as_object();
-    const std::string source(ev.at("source").as_string());
-    const std::string id(ev.at("id").as_string());
-    const std::string text = json::serialize(ev);
-    const auto key = std::make_pair(source, id);
-    if (!seen_.insert(key).second) {
-      ++duplicates_;
-      if (first_copy_[key] != text) {
-        problems_.push_back("duplicate " + id + " differs from its first copy");
-      }
-      continue;
-    }
-    first_copy_[key] = text;
-    events_.push_back(ev);
-    if (const auto* subject = ev.if_contains("subject"); subject && subject->is_string()) {
-      const std::string sequence =
-          ev.contains("sequence") ? std::string(ev.at("sequence").as_string()) : "";
-      auto& last = last_sequence_[{source, std::string(subject->as_string())}];
-      if (!last.empty() && sequence < last) {
-        problems_.push_back("subject " + std::string(subject->as_string()) + ": sequence " +
-                            sequence + " arrived after " + last);
-      }
-      last = std::max(last, sequence);
-    }
+    ledger_.accept(v.as_object());
   }
   cv_.notify_all();
 }
@@ -409,22 +416,22 @@ void EventCollector::release_held() {
 
 std::vector<json::object> EventCollector::events() {
   std::lock_guard lock(mu_);
-  return events_;
+  return ledger_.events();
 }
 
 bool EventCollector::wait_for_events(std::size_t n, std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
-  return cv_.wait_for(lock, timeout, [&] { return events_.size() >= n; });
+  return cv_.wait_for(lock, timeout, [&] { return ledger_.events().size() >= n; });
 }
 
 std::size_t EventCollector::duplicates() {
   std::lock_guard lock(mu_);
-  return duplicates_;
+  return ledger_.duplicates();
 }
 
 std::vector<std::string> EventCollector::problems() {
   std::lock_guard lock(mu_);
-  return problems_;
+  return ledger_.problems();
 }
 
 std::vector<std::string> EventCollector::server_names() {

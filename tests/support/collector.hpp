@@ -49,6 +49,29 @@ struct TlsFiles {
   std::filesystem::path key;   // PEM private key
 };
 
+// What a back office keeps of the CloudEvents it receives, by any transport: each event once by
+// (source, id), in the order first received. Anything a correct station never does is a
+// problem: a duplicate that differs from its first copy, an event of a subject received after a
+// later one of the same subject (by `sequence`), something that is not a CloudEvent. Not
+// thread-safe: its owner locks.
+class EventLedger {
+ public:
+  // Returns false when the event was a duplicate (or not a CloudEvent).
+  bool accept(const boost::json::object& event);
+  void problem(std::string text) { problems_.push_back(std::move(text)); }
+  const std::vector<boost::json::object>& events() const { return events_; }
+  std::size_t duplicates() const { return duplicates_; }
+  const std::vector<std::string>& problems() const { return problems_; }
+
+ private:
+  std::vector<boost::json::object> events_;
+  std::set<std::pair<std::string, std::string>> seen_;
+  std::map<std::pair<std::string, std::string>, std::string> first_copy_;
+  std::map<std::pair<std::string, std::string>, std::string> last_sequence_;  // by source,subject
+  std::size_t duplicates_ = 0;
+  std::vector<std::string> problems_;
+};
+
 class EventCollector {
  public:
   using Script = std::function<Reply(const HttpExchange& request, std::size_t index)>;
@@ -105,12 +128,7 @@ class EventCollector {
   std::optional<std::string> signing_key_;
   std::function<void(const HttpExchange&)> on_answered_;
   std::vector<HttpExchange> requests_;
-  std::vector<boost::json::object> events_;
-  std::set<std::pair<std::string, std::string>> seen_;
-  std::map<std::pair<std::string, std::string>, std::string> first_copy_;
-  std::map<std::pair<std::string, std::string>, std::string> last_sequence_;  // by source,subject
-  std::size_t duplicates_ = 0;
-  std::vector<std::string> problems_;
+  EventLedger ledger_;
   std::size_t tls_failures_ = 0;
   std::vector<std::string> server_names_;
   std::size_t held_ = 0;

@@ -71,6 +71,10 @@ commands:
       Put dead letters back in the outbox, with their id and sequence, so that they are sent
       again; a running station picks them up within a second or two. Exits 1 when an ID is not
       a dead letter.
+  outbox resume [--state-dir DIR]
+      Start sending again after the back office said it was gone for good (HTTP 410 Gone, MQTT
+      0x9D Server moved), once it answers again. A running station resumes within a second or
+      two; a restart resumes too (and is needed when [sync] url changed).
   version
       Print the version.
 
@@ -299,13 +303,18 @@ void print_rows(const std::vector<OutboxRow>& rows, bool dead) {
 
 int outbox_command(const std::vector<std::string>& args) {
   const std::string command = args.size() >= 2 ? args[1] : "";
-  if (command != "ls" && command != "dead" && command != "retry") {
-    std::cerr << "stationctl outbox: which command? ls, dead or retry\n\n" << kUsage;
+  if (command != "ls" && command != "dead" && command != "retry" && command != "resume") {
+    std::cerr << "stationctl outbox: which command? ls, dead, retry or resume\n\n" << kUsage;
     return 2;
   }
   const bool retry = command == "retry";
+  const bool resume = command == "resume";
   auto parsed = parse_outbox_args(args, command, retry);
   if (!parsed) {
+    return 2;
+  }
+  if (resume && (parsed->json || parsed->limit != 50)) {
+    std::cerr << "stationctl outbox resume: takes no options but --state-dir\n";
     return 2;
   }
   if (retry && parsed->ids.empty() == !parsed->all) {
@@ -324,6 +333,20 @@ int outbox_command(const std::vector<std::string>& args) {
     return 1;
   }
   Outbox outbox(*db, "");
+  if (resume) {
+    auto lifted = outbox.resume_sync();
+    if (!lifted) {
+      std::cerr << "stationctl: " << lifted.error().message << "\n";
+      return 1;
+    }
+    if (!*lifted) {
+      std::cout << "sync is not stopped; nothing to resume\n";
+      return 0;
+    }
+    std::cout << "sync was stopped at " << (*lifted)->at << " (" << (*lifted)->error
+              << "); the station sends to " << (*lifted)->endpoint << " again\n";
+    return 0;
+  }
   if (retry) {
     std::vector<std::string> unknown;
     auto moved =
@@ -345,6 +368,7 @@ int outbox_command(const std::vector<std::string>& args) {
     std::cerr << "stationctl: " << (!rows ? rows.error().message : depth.error().message) << "\n";
     return 1;
   }
+  auto stop = outbox.sync_stop();
   if (parsed->json) {
     boost::json::array list;
     for (const auto& r : *rows) {
@@ -356,8 +380,15 @@ int outbox_command(const std::vector<std::string>& args) {
         {"bulk", boost::json::object{{"events", depth->bulk.events}, {"bytes", depth->bulk.bytes}}},
         {"dead",
          boost::json::object{{"events", depth->dead.events}, {"bytes", depth->dead.bytes}}}};
-    std::cout << boost::json::serialize(boost::json::object{
-                     {dead ? "dead" : "events", std::move(list)}, {"totals", std::move(totals)}})
+    boost::json::value stopped;
+    if (stop && *stop) {
+      stopped = boost::json::object{
+          {"at", (*stop)->at}, {"endpoint", (*stop)->endpoint}, {"error", (*stop)->error}};
+    }
+    std::cout << boost::json::serialize(
+                     boost::json::object{{dead ? "dead" : "events", std::move(list)},
+                                         {"totals", std::move(totals)},
+                                         {"sync_stopped", std::move(stopped)}})
               << "\n";
     return 0;
   }
@@ -370,6 +401,10 @@ int outbox_command(const std::vector<std::string>& args) {
               << depth->business.events << " business, " << depth->bulk.events << " bulk), "
               << depth->bytes << " bytes; " << depth->dead.events << " dead letter"
               << (depth->dead.events == 1 ? "" : "s") << "\n";
+  }
+  if (stop && *stop) {
+    std::cout << "sync stopped at " << (*stop)->at << ": " << (*stop)->error
+              << " (stationctl outbox resume sends again)\n";
   }
   return 0;
 }

@@ -1,0 +1,384 @@
+// The MQTT transport and the outbox sender against a real Mosquitto broker on loopback, and a
+// back office subscribed with paho: the binary binding (topic, user properties, content type,
+// payload, QoS 1); acknowledgement by PUBACK only; events that wait while the broker is down;
+// the broker SIGKILLed with messages in flight; PUBACK refusals; a packet too large for the
+// broker; TLS against the right and the wrong CA.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <set>
+
+#include "broker.hpp"
+#include "station/outbox/mqtt_transport.hpp"
+#include "sync_fixture.hpp"
+
+namespace ps = packbench::station;
+namespace pt = packbench::testing;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+using Outcome = ps::DeliveryResult::Outcome;
+
+namespace {
+
+const std::string kType = "com.packbench.test.made.v1";
+
+// A broker with a back office subscribed whose session outlives a broker restart.
+struct BrokerFixture {
+  explicit BrokerFixture(pt::Mosquitto::Options options = {})
+      : broker(dir / "broker", std::move(options)) {
+    broker.start();
+    office = std::make_unique<pt::MqttSubscriber>(broker.server_uri());
+    EXPECT_TRUE(office->wait_subscribed());
+    // The back office's session goes on disk: a broker killed later comes back with it, and
+    // keeps what arrives for the back office until the back office is back too.
+    broker.restart();
+    EXPECT_TRUE(office->wait_subscribed(2)) << broker.log();
+  }
+  pt::TempDir dir;
+  pt::Mosquitto broker;
+  std::unique_ptr<pt::MqttSubscriber> office;
+};
+
+// `per_subject` events for each of `subjects` orders, interleaved, in one transaction each
+// round; returns their ids in commit order.
+std::vector<std::string> add_many(pt::SyncFixture& f, int subjects, int per_subject) {
+  std::vector<std::string> ids;
+  for (int e = 0; e < per_subject; ++e) {
+    EXPECT_TRUE(f.db.write([&] {
+      for (int s = 0; s < subjects; ++s) {
+        ids.push_back(f.outbox.enqueue(
+            {kType, "O-" + std::to_string(s), json::object{{"order", s}, {"step", e}}}));
+      }
+    }));
+  }
+  f.outbox.committed();
+  return ids;
+}
+
+std::set<std::string> ids_of(const std::vector<json::object>& events) {
+  std::set<std::string> out;
+  for (const auto& e : events) {
+    out.emplace(e.at("id").as_string());
+  }
+  return out;
+}
+
+}  // namespace
+
+// --- what a reason code means, and the binding ---------------------------------------------
+
+TEST(MqttAnswers, EachReasonCodeMeansWhatTheDocumentationSays) {
+  struct Case {
+    int code;
+    Outcome outcome;
+  };
+  for (const auto& c : std::vector<Case>{{0x00, Outcome::acknowledged},
+                                         {0x10, Outcome::acknowledged},  // no subscribers
+                                         {0x80, Outcome::retry},
+                                         {0x83, Outcome::retry},
+                                         {0x87, Outcome::retry},
+                                         {0x91, Outcome::retry},
+                                         {0x97, Outcome::retry},  // quota exceeded: back off
+                                         {0x90, Outcome::dead_letter},
+                                         {0x95, Outcome::dead_letter},
+                                         {0x99, Outcome::dead_letter},  // payload format
+                                         {0x9D, Outcome::stop}}) {
+    const auto r = ps::classify_mqtt_reason(c.code, "PUBLISH (PUBACK)");
+    EXPECT_EQ(r.outcome, c.outcome) << c.code;
+    if (c.outcome == Outcome::dead_letter) {
+      EXPECT_EQ(r.count, 1u) << "only the refused message is dead-lettered";
+    }
+    if (c.code >= 0x80) {
+      char reason[16];
+      std::snprintf(reason, sizeof reason, "mqtt_0x%02x", c.code);
+      EXPECT_EQ(r.reason, reason);
+      EXPECT_NE(r.error.find("reason code 0x"), std::string::npos) << r.error;
+    }
+  }
+  EXPECT_NE(ps::classify_mqtt_reason(0x97, "PUBLISH (PUBACK)").error.find("Quota exceeded"),
+            std::string::npos);
+}
+
+TEST(MqttBinding, AttributesBecomeUserPropertiesAndDataThePayload) {
+  const std::string event =
+      R"({"specversion":"1.0","id":"019a-1","source":"/stations/tokyo/pack-01",)"
+      R"("type":"com.packbench.order.packed.v1","time":"2026-11-22T08:07:40.914Z",)"
+      R"("subject":"DEMO-1001","datacontenttype":"application/json",)"
+      R"("data":{"order_id":"DEMO-1001","lines":[1,2]},"sequence":"00000000000000000042"})";
+  auto m = ps::to_mqtt_message(event, "tokyo", "pack-01");
+  ASSERT_TRUE(m) << m.error().message;
+  EXPECT_EQ(m->topic, "packbench/tokyo/pack-01/events/com.packbench.order.packed.v1");
+  EXPECT_EQ(m->content_type, "application/json");
+  EXPECT_EQ(json::parse(m->payload), json::parse(R"({"order_id":"DEMO-1001","lines":[1,2]})"));
+  std::map<std::string, std::string> props(m->user_properties.begin(), m->user_properties.end());
+  EXPECT_EQ(props.size(), 7u);
+  EXPECT_EQ(props.at("specversion"), "1.0");
+  EXPECT_EQ(props.at("id"), "019a-1");
+  EXPECT_EQ(props.at("source"), "/stations/tokyo/pack-01");
+  EXPECT_EQ(props.at("type"), "com.packbench.order.packed.v1");
+  EXPECT_EQ(props.at("time"), "2026-11-22T08:07:40.914Z");
+  EXPECT_EQ(props.at("subject"), "DEMO-1001");
+  EXPECT_EQ(props.at("sequence"), "00000000000000000042");
+  EXPECT_FALSE(props.count("data"));
+  EXPECT_FALSE(props.count("datacontenttype"));
+
+  // A type that would not make one topic level is refused, not published somewhere else.
+  for (const char* type : {"a/b", "a+b", "a#"}) {
+    auto bad = ps::to_mqtt_message(
+        std::string(R"({"id":"1","source":"/s","type":")") + type + R"(","data":{}})", "s", "p");
+    EXPECT_FALSE(bad) << type;
+  }
+  EXPECT_FALSE(ps::to_mqtt_message("[1,2]", "s", "p"));
+}
+
+// --- against the broker --------------------------------------------------------------------
+
+TEST(MqttTransport, PublishesEachEventAtQos1InTheBinaryBinding) {
+  BrokerFixture b;
+  pt::SyncFixture f;
+  const auto ids = add_many(f, 2, 3);
+  f.start(pt::fast_sync(b.broker.url()));
+  ASSERT_TRUE(f.run_until([&] { return f.depth() == 0; })) << f.sender->status().last_error;
+  ASSERT_TRUE(b.office->wait_for_events(ids.size())) << b.broker.log();
+  const auto messages = b.office->messages();
+  ASSERT_GE(messages.size(), ids.size());
+  const auto& m = messages[0];
+  EXPECT_EQ(m.topic, "packbench/s/p/events/" + kType);
+  EXPECT_EQ(m.qos, 1);
+  EXPECT_FALSE(m.retained);
+  EXPECT_EQ(m.content_type, "application/json");
+  ASSERT_TRUE(m.payload_format.has_value());
+  EXPECT_EQ(*m.payload_format, 1);  // UTF-8
+  EXPECT_EQ(json::parse(m.payload), json::parse(R"({"order":0,"step":0})"));
+  std::map<std::string, std::string> props(m.user_properties.begin(), m.user_properties.end());
+  EXPECT_EQ(props.at("specversion"), "1.0");
+  EXPECT_EQ(props.at("id"), ids[0]);
+  EXPECT_EQ(props.at("source"), "/stations/s/p");
+  EXPECT_EQ(props.at("type"), kType);
+  EXPECT_EQ(props.at("subject"), "O-0");
+  EXPECT_EQ(props.at("sequence").size(), 20u);
+  EXPECT_TRUE(props.count("time"));
+  EXPECT_FALSE(props.count("data"));
+
+  // The events, rebuilt, are the ones written, in order.
+  const auto events = b.office->events();
+  ASSERT_EQ(events.size(), ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    EXPECT_EQ(events[i].at("id").as_string(), ids[i]);
+  }
+  EXPECT_TRUE(b.office->problems().empty()) << b.office->problems()[0];
+
+  const auto& st = f.sender->status();
+  EXPECT_TRUE(st.online.value_or(false));
+  EXPECT_EQ(st.sent, static_cast<std::int64_t>(ids.size()));
+  EXPECT_EQ(st.latency.count, static_cast<std::int64_t>(ids.size()));
+  const auto h = f.sender->to_json();
+  EXPECT_EQ(h.at("transport").as_string(), "mqtt");
+  EXPECT_EQ(h.at("url").as_string(), b.broker.url());
+  EXPECT_EQ(h.at("state").as_string(), "online");
+
+  // New events go when woken, on the same connection.
+  f.add("O-9");
+  ASSERT_TRUE(f.run_until([&] { return f.depth() == 0; }));
+  ASSERT_TRUE(b.office->wait_for_events(ids.size() + 1));
+}
+
+TEST(MqttTransport, EventsCommittedWhileTheBrokerIsDownArriveOnceItIsBack) {
+  BrokerFixture b;
+  b.broker.stop();  // saves the back office's session
+  pt::SyncFixture f;
+  const auto ids = add_many(f, 3, 4);
+  f.start(pt::fast_sync(b.broker.url()));
+  ASSERT_TRUE(f.run_until([&] { return f.retried("connect") >= 2 * 12; }));
+  EXPECT_FALSE(*f.sender->status().online);
+  EXPECT_NE(f.sender->status().last_error.find(b.broker.url()), std::string::npos)
+      << f.sender->status().last_error;
+  EXPECT_EQ(f.depth(), 12);
+  EXPECT_EQ(f.dead(), 0);
+
+  b.broker.start();
+  ASSERT_TRUE(f.run_until([&] { return f.depth() == 0; })) << f.sender->status().last_error;
+  ASSERT_TRUE(b.office->wait_for_events(ids.size())) << b.broker.log();
+  EXPECT_EQ(ids_of(b.office->events()), std::set<std::string>(ids.begin(), ids.end()));
+  EXPECT_TRUE(b.office->problems().empty()) << b.office->problems()[0];
+  EXPECT_TRUE(*f.sender->status().online);
+}
+
+TEST(MqttFaults, ABrokerKilledMidQos1LosesNothingItDidNotAcknowledge) {
+  BrokerFixture b;
+  pt::SyncFixture f;
+  const auto ids = add_many(f, 20, 40);  // 800 events
+  auto config = pt::fast_sync(b.broker.url());
+  config.mqtt.max_in_flight = 10;
+  f.start(config);
+  // Killed while messages are in flight: some have arrived, most have not.
+  ASSERT_TRUE(f.run_until([&] { return b.office->message_count() >= 150; }));
+  const auto received_at_kill = b.office->message_count();
+  b.broker.kill();
+  ASSERT_TRUE(f.run_until([&] { return f.sender->status().online == false; }));
+  // What the station still holds: every event the dead broker had not acknowledged with a
+  // PUBACK, the ones in flight included.
+  std::set<std::string> unacknowledged;
+  ASSERT_TRUE(f.db.read([&] {
+    auto q = f.db.statement("SELECT id FROM outbox");
+    while (q.step()) {
+      unacknowledged.insert(q.column_text(0));
+    }
+  }));
+  EXPECT_FALSE(unacknowledged.empty());
+  EXPECT_GT(f.retried("reset") + f.retried("timeout") + f.retried("connect"), 0);
+
+  b.broker.start();
+  ASSERT_TRUE(f.run_until([&] { return f.depth() == 0; }, 60s)) << f.sender->status().last_error;
+  // Every one of them arrives once the broker is back.
+  const bool all_in = b.office->wait_for_events(ids.size(), 60s);
+  const auto got = ids_of(b.office->events());
+  std::string missing;
+  std::size_t lost_by_broker = 0;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (got.count(ids[i])) {
+      continue;
+    }
+    if (unacknowledged.count(ids[i])) {
+      missing += " #" + std::to_string(i);
+    } else {
+      ++lost_by_broker;
+    }
+  }
+  EXPECT_TRUE(missing.empty()) << "events the station held, not delivered:" << missing << "\n"
+                               << b.broker.log();
+  // Events the killed broker had acknowledged are the broker's: Mosquitto answers PUBACK once
+  // it has handed a message to its subscribers' connections, so one it still held in memory for
+  // a slow subscriber dies with it. A back office that keeps up loses none of them.
+  if (!all_in) {
+    std::printf("%zu event(s) acknowledged by the killed broker never reached the back office\n",
+                lost_by_broker);
+  }
+  // Nothing else arrived, copies are identical, each order's events arrived in order.
+  for (const auto& id : got) {
+    EXPECT_TRUE(std::find(ids.begin(), ids.end(), id) != ids.end()) << id;
+  }
+  const auto problems = b.office->problems();
+  EXPECT_TRUE(problems.empty()) << problems.front();
+  std::printf(
+      "%zu events, %zu held by the station at the kill, %zu messages received before "
+      "it, %zu after all, %zu duplicates\n",
+      ids.size(), unacknowledged.size(), received_at_kill, b.office->message_count(),
+      b.office->duplicates());
+}
+
+TEST(MqttFaults, APubackRefusalBacksOffAndTheEventGoesOnceAllowed) {
+  pt::TempDir dir;
+  const auto acl = dir / "acl";
+  // Anonymous clients may read everything and write the test type only: the other type gets
+  // PUBACK 0x87 (not authorized).
+  pt::write_file(acl, "topic read packbench/#\ntopic write packbench/s/p/events/" + kType + "\n");
+  pt::Mosquitto broker(dir / "broker",
+                       {.tls = {}, .port = 0, .extra = "acl_file " + acl.string() + "\n"});
+  broker.start();
+  pt::MqttSubscriber office(broker.server_uri());
+  ASSERT_TRUE(office.wait_subscribed());
+  pt::SyncFixture f;
+  f.add("O-1", 1, ps::Lane::business, "com.packbench.test.secret.v1");
+  f.add("O-1");
+  f.start(pt::fast_sync(broker.url()));
+  ASSERT_TRUE(f.run_until([&] { return f.retried("mqtt_0x87") >= 3; }))
+      << f.sender->status().last_error;
+  EXPECT_NE(f.sender->status().last_error.find("0x87"), std::string::npos);
+  EXPECT_EQ(f.depth(), 2);  // kept, and the next event of the order waits behind it
+  EXPECT_EQ(f.dead(), 0);
+  EXPECT_FALSE(*f.sender->status().online);
+  EXPECT_GE(f.attempts(), 2);
+
+  // IT fixes the broker's ACL; the broker reloads it.
+  pt::write_file(acl, "topic read packbench/#\ntopic write packbench/#\n");
+  ASSERT_TRUE(broker.reload());
+  ASSERT_TRUE(f.run_until([&] { return f.depth() == 0; })) << f.sender->status().last_error;
+  ASSERT_TRUE(office.wait_for_events(2));
+  EXPECT_EQ(office.events()[0].at("type").as_string(), "com.packbench.test.secret.v1");
+  EXPECT_TRUE(office.problems().empty()) << office.problems()[0];
+}
+
+TEST(MqttFaults, AnEventTooLargeForTheBrokerIsDeadLetteredAndTheRestFlows) {
+  // The broker says in CONNACK how large a packet it takes (MQTT 5, 3.2.2.3.6).
+  BrokerFixture b({.tls = {}, .port = 0, .extra = "max_packet_size 2000\n"});
+  pt::SyncFixture f;
+  f.add("O-1");
+  ASSERT_TRUE(f.db.write([&] {
+    f.outbox.enqueue({kType, "O-2", json::object{{"pad", std::string(4000, 'x')}}});
+  }));
+  f.add("O-3");
+  f.start(pt::fast_sync(b.broker.url()));
+  ASSERT_TRUE(f.run_until([&] { return f.depth() == 0; })) << f.sender->status().last_error;
+  ASSERT_TRUE(b.office->wait_for_events(2));
+  auto dead = f.outbox.dead_letters(10);
+  ASSERT_EQ(dead->size(), 1u);
+  EXPECT_EQ((*dead)[0].subject, "O-2");
+  EXPECT_EQ((*dead)[0].reason, "mqtt_too_large");
+  EXPECT_NE((*dead)[0].last_error.find("at most 2000"), std::string::npos) << (*dead)[0].last_error;
+  EXPECT_EQ(f.sender->status().dead.at("mqtt_too_large"), 1);
+  const auto events = b.office->events();
+  EXPECT_EQ(events[0].at("subject").as_string(), "O-1");
+  EXPECT_EQ(events[1].at("subject").as_string(), "O-3");
+}
+
+// --- TLS -----------------------------------------------------------------------------------
+
+class MqttTls : public ::testing::Test {
+ protected:
+  pt::TempDir dir;
+  pt::TestPki pki{dir / "pki"};
+  std::uint16_t plain_port = pt::free_port();
+  // A TLS listener for the station, a plain one for the back office.
+  pt::Mosquitto broker{dir / "broker",
+                       {.tls = pki.server,
+                        .port = 0,
+                        .extra = "listener " + std::to_string(plain_port) + " 127.0.0.1\n"}};
+};
+
+TEST_F(MqttTls, PublishesToABrokerItCanVerify) {
+  broker.start();
+  pt::MqttSubscriber office("tcp://127.0.0.1:" + std::to_string(plain_port));
+  ASSERT_TRUE(office.wait_subscribed());
+  pt::SyncFixture f;
+  f.add("O-1", 2);
+  auto config = pt::fast_sync(broker.url());
+  ASSERT_EQ(config.url.rfind("mqtts://localhost:", 0), 0u);
+  config.ca_file = pki.ca_cert;
+  f.start(config);
+  ASSERT_TRUE(f.run_until([&] { return f.depth() == 0; })) << f.sender->status().last_error;
+  ASSERT_TRUE(office.wait_for_events(2));
+}
+
+TEST_F(MqttTls, RefusesABrokerSignedByAnotherCa) {
+  broker.start();
+  pt::MqttSubscriber office("tcp://127.0.0.1:" + std::to_string(plain_port));
+  ASSERT_TRUE(office.wait_subscribed());
+  pt::SyncFixture f;
+  f.add("O-1");
+  auto config = pt::fast_sync(broker.url());
+  config.ca_file = pki.other_ca_cert;
+  f.start(config);
+  ASSERT_TRUE(f.run_until([&] { return f.retried("tls") >= 2; })) << f.sender->status().last_error;
+  const auto& error = f.sender->status().last_error;
+  EXPECT_NE(error.find("certificate refused: unable to get local issuer certificate"),
+            std::string::npos)
+      << error;
+  EXPECT_FALSE(*f.sender->status().online);
+  EXPECT_EQ(f.depth(), 1);
+  EXPECT_TRUE(office.messages().empty());
+}
+
+TEST_F(MqttTls, AMissingOrEmptyCaFileIsAnErrorAtStart) {
+  boost::asio::io_context io;
+  auto config = pt::fast_sync("mqtts://localhost:1");
+  config.ca_file = dir / "nothing.pem";
+  auto t = ps::MqttTransport::create(io.get_executor(), config, "s", "p");
+  ASSERT_FALSE(t);
+  EXPECT_NE(t.error().message.find("nothing.pem"), std::string::npos) << t.error().message;
+  pt::write_file(dir / "empty.pem", "");
+  config.ca_file = dir / "empty.pem";
+  EXPECT_FALSE(ps::MqttTransport::create(io.get_executor(), config, "s", "p"));
+}
