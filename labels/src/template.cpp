@@ -463,13 +463,22 @@ class Parser {
       e.kind = ElementKind::qr;
       unknown(t, where,
               {"type", "when", "max_chars", "x_mm", "y_mm", "width_mm", "height_mm", "data", "ecc",
-               "align", "native"});
+               "min_ecc", "align", "native"});
       box_keys(t, where, e, true);
       if (string(t, where, "data", e.data, true)) {
         check_references(e.data, t.get("data")->source(), where);
       }
       choice(t, where, "ecc", e.ecc,
              {{"L", QrEcc::L}, {"M", QrEcc::M}, {"Q", QrEcc::Q}, {"H", QrEcc::H}});
+      // The lowest level the element may step down to when its box cannot hold `ecc` (a card
+      // laid out for 4 in printed on an 80 mm roll): by default, none.
+      e.min_ecc = e.ecc;
+      choice(t, where, "min_ecc", e.min_ecc,
+             {{"L", QrEcc::L}, {"M", QrEcc::M}, {"Q", QrEcc::Q}, {"H", QrEcc::H}});
+      if (e.min_ecc > e.ecc) {
+        problem(t.get("min_ecc")->source(),
+                fmt::format("{}.min_ecc must not be above ecc (L < M < Q < H)", where));
+      }
       e.style.align = TextAlign::center;
       choice(
           t, where, "align", e.style.align,

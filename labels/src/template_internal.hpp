@@ -50,6 +50,7 @@ struct Element {
   // qr and barcode
   std::string data;
   QrEcc ecc = QrEcc::M;
+  QrEcc min_ecc = QrEcc::M;  // stepped down to, level by level, when the box is too small
   BarcodeType symbology = BarcodeType::code128;
   double module_mm = 0;
   double min_module_mm = 0;

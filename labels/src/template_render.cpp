@@ -460,6 +460,14 @@ class Renderer {
     spec.max_width = w;
     spec.max_height = h;
     CodeRaster r = render_qr(*data, spec);
+    // The highest level the box holds, down to min_ecc; the error names the level asked for.
+    while (!r && spec.ecc > e.min_ecc) {
+      spec.ecc = static_cast<QrEcc>(static_cast<int>(spec.ecc) - 1);
+      CodeRaster lower = render_qr(*data, spec);
+      if (lower) {
+        r = std::move(lower);
+      }
+    }
     if (!r) {
       error = r.error;
       return false;
@@ -475,7 +483,7 @@ class Renderer {
       q.height = ink.ink.height();
       q.data = *data;
       q.module_dots = r.module_dots;
-      q.ecc = "LMQH"[static_cast<int>(e.ecc)];
+      q.ecc = "LMQH"[static_cast<int>(spec.ecc)];
       ink.native_qr = std::move(q);
     }
     out.inks.push_back(std::move(ink));

@@ -429,6 +429,53 @@ TEST(TemplateCodes, TheInsertsQrReadsBackFromThePreviewAndFromTheZpl) {
   }
 }
 
+// The discount card asks for ECC Q (a card lives in a wallet) and takes M where its box is too
+// small for Q: scaled onto an 80 mm roll. Either way the link reads back whole.
+TEST(TemplateCodes, TheCardsQrStepsDownToItsMinimumEccOnlyWhereQCannotFit) {
+  const Template t = builtin("discount-card");
+  for (const auto& [name, level] : std::vector<std::pair<std::string, std::string>>{
+           {"zpl-203", "Q"}, {"zpl-300", "Q"}, {"escpos-80mm", "M"}}) {
+    const RenderedLabel r = render_label(t, order_en(), profile(name));
+    ASSERT_TRUE(r) << name << ": " << r.error;
+    const ZXing::Result read = decode(r.preview, ZXing::BarcodeFormat::QRCode);
+    ASSERT_TRUE(read.isValid()) << name;
+    EXPECT_EQ(read.text(), order_en().values.at("discount.url")) << name;
+    EXPECT_EQ(read.ecLevel(), level) << name;
+  }
+  // Without min_ecc, a box too small for the level asked is an error naming that level.
+  const Template strict = parse_ok(R"([label]
+name = "x"
+width_mm = 30
+height_mm = 30
+[[element]]
+type = "qr"
+data = "https://shop.example.com/discount/THANKS-4HJ8-WP3T?redirect=%2Fcollections%2Ftea&utm_source=insert"
+ecc = "H"
+x_mm = 0
+y_mm = 0
+width_mm = 24
+height_mm = 24
+)");
+  const RenderedLabel refused = render_label(strict, order_en(), profile("zpl-203"));
+  EXPECT_FALSE(refused);
+  EXPECT_NE(refused.error.find("at ECC H"), std::string::npos) << refused.error;
+  EXPECT_TRUE(any_contains(problems_of(R"([label]
+name = "x"
+width_mm = 30
+height_mm = 30
+[[element]]
+type = "qr"
+data = "x"
+ecc = "M"
+min_ecc = "H"
+x_mm = 0
+y_mm = 0
+width_mm = 24
+height_mm = 24
+)"),
+                           "test.toml:9:11: element[0] (qr).min_ecc must not be above ecc"));
+}
+
 TEST(TemplateCodes, TheShippingLabelsSsccAndOrderIdReadBack) {
   const Template t = builtin("shipping-label");
   for (const auto& name : {"zpl-203", "zpl-300", "escpos-80mm", "pdf-a6"}) {
