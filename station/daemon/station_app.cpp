@@ -282,6 +282,14 @@ void StationApp::add_discount_to_completion(const std::string& order_id, json::o
         d["description"] = it->second;
       }
     }
+    // The page speaks the packer's language, which may not be the station's default.
+    json::object descriptions;
+    for (const auto& [locale, words] : campaign->wording) {
+      if (auto it = words.find("offer"); it != words.end()) {
+        descriptions[locale] = it->second;
+      }
+    }
+    d["descriptions"] = std::move(descriptions);
     if (campaign->source == discount::CodeSource::pool) {
       const auto pool = discount::pool_status(*db_, *campaign);
       d["pool_remaining"] = pool.remaining;
@@ -371,6 +379,28 @@ std::string StationApp::metrics() {
   if (feed_) {
     feed_->append_prometheus(out, st);
   }
+  const auto pools = discount_pools();
+  if (!pools.empty()) {
+    out +=
+        "# HELP packbench_discount_pool_remaining Free codes left in a pool campaign.\n"
+        "# TYPE packbench_discount_pool_remaining gauge\n";
+    for (const auto& p : pools) {
+      const auto& o = p.as_object();
+      out += fmt::format("packbench_discount_pool_remaining{{station=\"{}\",campaign=\"{}\"}} {}\n",
+                         st, prometheus_label(o.at("campaign").as_string()),
+                         o.at("remaining").as_int64());
+    }
+    out +=
+        "# HELP packbench_discount_pool_low Whether a pool campaign is under its low-water mark "
+        "or empty.\n"
+        "# TYPE packbench_discount_pool_low gauge\n";
+    for (const auto& p : pools) {
+      const auto& o = p.as_object();
+      out += fmt::format("packbench_discount_pool_low{{station=\"{}\",campaign=\"{}\"}} {}\n", st,
+                         prometheus_label(o.at("campaign").as_string()),
+                         o.at("low").as_bool() ? 1 : 0);
+    }
+  }
   out += fmt::format(
       "# HELP packbench_prints_pending Print jobs not yet delivered to their printer.\n"
       "# TYPE packbench_prints_pending gauge\npackbench_prints_pending{{station=\"{}\"}} {}\n",
@@ -420,6 +450,24 @@ HttpResponse StationApp::post_scan(const HttpRequest& req) {
                        json::serialize(outcome->to_json()) + "\n");
 }
 
+// Every pool campaign's free codes: the packer's status bar, /healthz and /metrics.
+json::array StationApp::discount_pools() {
+  json::array pools;
+  for (const auto& c : config_.discounts.campaigns) {
+    if (c.source != discount::CodeSource::pool) {
+      continue;
+    }
+    const auto pool = discount::pool_status(*db_, c);
+    pools.push_back(json::object{{"campaign", c.id},
+                                 {"name", c.name},
+                                 {"remaining", pool.remaining},
+                                 {"low_water", pool.low_water},
+                                 {"low", pool.low},
+                                 {"fallback", c.may_sign() ? "signed" : "none"}});
+  }
+  return pools;
+}
+
 // What the packer UI's status bar shows: the back office's reach (the webhook's state and the
 // outbox waiting for it), every printer and scanner, and the cameras (none yet).
 json::object StationApp::ui_status() {
@@ -460,6 +508,8 @@ json::object StationApp::ui_status() {
   };
   s["printers"] = devices(printers_);
   s["scanners"] = devices(scanners_);
+  // Pools of pre-created codes: the packer sees one running low before it runs out.
+  s["discount_pools"] = discount_pools();
   s["cameras"] = json::array{};
   s["prints_pending"] = prints_->pending_count();
   return s;
@@ -517,6 +567,8 @@ json::object StationApp::health() {
                            : json::value(json::object{
                                  {"state", "not_configured"}, {"url", ""}, {"online", nullptr}});
   h["prints_pending"] = prints_->pending_count();
+  // A low pool does not degrade the station: an empty one falls back and packing goes on.
+  h["discount_pools"] = discount_pools();
 
   h["pack"] = pack_->snapshot();
   if (auto figures = pack_figures(*db_, now_utc())) {

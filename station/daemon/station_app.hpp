@@ -3,6 +3,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <memory>
 #include <optional>
@@ -58,6 +59,7 @@ class StationApp {
   Result<ScanOutcome> on_scan(drivers::Scan scan);
   HttpResponse post_scan(const HttpRequest& req);
   boost::json::object ui_status();
+  boost::json::array discount_pools();
   Result<void> make_order_printer();
   void add_discount_to_completion(const std::string& order_id, boost::json::object& completion);
 

@@ -94,6 +94,9 @@ const ORDERS = {
   ],
 };
 
+// The thank-you campaign's pool, as the shop exported it.
+const CODES = ["TEA-7K2M-0001", "TEA-7K2M-0002", "TEA-7K2M-0003", "TEA-7K2M-0004"];
+
 let station;
 let uiPort;
 // The back office's order feed (docs/sync.md): cancellations pushed by a test, served from any
@@ -158,12 +161,27 @@ roles = ["shipping-label", "insert", "discount-card", "packing-slip"]
 [pack]
 reason_codes = ["short-pick", "damaged", "out-of-stock"]
 
+# Codes made in the shop beforehand (stationctl codes import below): one per order, oldest
+# first; under three left, the packer is told.
+[[campaign]]
+id = "thanks"
+name = "Thank-you offer"
+source = "pool"
+low_water = 3
+expiry_days = 30
+shop = "shop.example.com"
+redirect = "/collections/tea"
+wording.en.offer = "15% off your next order"
+wording.ja.offer = "次回のご注文が15%オフ"
+
 [[pack.supervisor]]
 id = "sv-test"
 badge = "SV-TEST"
 pin_sha256 = "03ac674216f3e15c761ee1a5e255f067953623c8b388b4459e13f978d7c846f4"   # 1234
 `,
   });
+  fs.writeFileSync(path.join(dir, "codes.csv"), `Code\n${CODES.join("\n")}\n`);
+  assert.match(station.ctl("codes", "import", "--campaign", "thanks", path.join(dir, "codes.csv")), /4 added/);
   await station.start(uiPort);
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -211,6 +229,10 @@ test("the page comes from the station: assets, status bar and the login screen",
   assert.match(await text("#st-network"), /not set up/);
   assert.equal(await page.getAttribute("#st-outbox", "data-depth"), "0");
   assert.match(await text('#st-devices .chip[data-kind="scanner"]'), /bench.*ready/);
+  // The pool of discount codes is full enough.
+  assert.equal(await page.isVisible("#st-codes"), true);
+  assert.equal(await page.getAttribute("#st-codes", "data-level"), "ok");
+  assert.match(await text("#st-codes"), /Discount codes.*OK/);
   await shot("01-login");
 });
 
@@ -310,27 +332,38 @@ test("the last item completes the order: what was printed, and the discount code
   assert.match(await text("#complete-summary"), /DEMO-1001: 3 items in 1 box/);
   // The label goes to the file printer; the screen follows the job until it is printed.
   await page.waitForSelector('#printed-list li[data-role="shipping-label"][data-state="printed"]');
-  assert.match(await text("#printed-list"), /Shipping label.*label.*printed/);
+  assert.match(await text("#printed-list"), /Shipping label.*✓/);
+  assert.equal(await page.getAttribute('#printed-list li[data-role="shipping-label"] .state', "aria-label"), "printed");
+  // With it, the insert, the discount card and the packing slip, all from the file printer.
+  for (const role of ["insert", "discount-card", "packing-slip"]) {
+    await page.waitForSelector(`#printed-list li[data-role="${role}"][data-state="printed"]`);
+  }
+  assert.match(await text("#printed-list"), /Discount card.*Thank-you insert.*Packing slip/);
   const files = fs.readdirSync(printsDir).filter((f) => f.includes("DEMO-1001"));
-  assert.equal(files.length, 1, `prints: ${fs.readdirSync(printsDir)}`);
-  // The order.packed event waits in the outbox (no [sync] url): the status bar counts it.
-  await page.waitForSelector('#st-outbox[data-depth="1"][data-waiting="yes"]');
-  // No discount code was issued for this order: none is shown.
-  assert.equal(await page.isVisible("#discount-code"), false);
-  await shot("09-complete");
-
-  // A completion that carries a discount code shows it, big, for the packer to see it went in.
-  const withCode = await page.evaluate(() => {
-    const last = window.packbench.state().last;
-    const m = structuredClone(last);
-    m.seq += 1;
-    m.completion.discount = { code: "THANKS-7K2M-9QX4", description: "10% off the next order", url: "https://shop.example/discount/THANKS-7K2M-9QX4" };
-    window.packbench.receive(m);
-    return m.completion.discount.code;
-  });
+  assert.deepEqual(
+    files.map((f) => f.replace(/^\d+-/, "")).sort(),
+    ["discount-card-DEMO-1001.zpl", "insert-DEMO-1001.zpl", "packing-slip-DEMO-1001.zpl", "shipping-label-DEMO-1001.zpl"],
+    `prints: ${fs.readdirSync(printsDir)}`,
+  );
+  // The code the station gave this order — the pool's oldest — big on the screen, and the
+  // same code on the card that went into the parcel.
   await page.waitForSelector("#discount-code", { state: "visible" });
-  assert.equal(await text("#discount-code"), withCode);
-  assert.match(await text("#discount-note"), /10% off the next order/);
+  assert.equal(await text("#discount-code"), CODES[0]);
+  const card = fs.readFileSync(path.join(printsDir, files.find((f) => f.includes("discount-card"))), "latin1");
+  assert.ok(card.includes(`^FD${CODES[0]}^FS`), "the card carries the code as text");
+  assert.match(await text("#discount-note"), /15% off your next order/);
+  assert.equal(await page.isVisible("#discount-pool"), false);
+  // Three codes are left: not under the mark of three yet.
+  await page.waitForSelector('#st-codes[data-level="ok"]');
+  assert.match(await page.getAttribute("#st-codes", "title"), /Thank-you offer: 3/);
+  // The order.packed, discount.issued and insert.printed events wait in the outbox (no [sync]
+  // url): the status bar counts them.
+  await page.waitForSelector('#st-outbox[data-depth="3"][data-waiting="yes"]');
+  // In Japanese, the offer in Japanese.
+  await page.click("#locale");
+  assert.match(await text("#discount-note"), /次回のご注文が15%オフ/);
+  await page.click("#locale");
+  assert.equal(await page.getAttribute("html", "lang"), "en");
   await shot("10-complete-discount");
 });
 
@@ -358,7 +391,35 @@ test("multi-box and undo: a box closes, its label prints, the next items go to t
     () => document.querySelectorAll('#printed-list li[data-role="shipping-label"][data-state="printed"]').length === 2,
   );
   assert.match(await text("#printed-list"), /Shipping label 1\/2.*Shipping label 2\/2/);
+  // The next code of the pool; two are left now, under the mark of three: the packer is told,
+  // in the offer's place and in the status bar, and a discount.pool.low event goes out.
+  await page.waitForSelector("#discount-code", { state: "visible" });
+  assert.equal(await text("#discount-code"), CODES[1]);
+  assert.equal(await page.isVisible("#discount-pool"), true);
+  assert.equal(await page.isVisible("#discount-note"), false);
+  assert.match(await text("#discount-pool"), /Only 2 codes left: tell your supervisor/);
+  await page.waitForSelector('#st-codes[data-level="warn"][data-low="thanks"]');
+  assert.match(await text("#st-codes"), /Discount codes.*2 left/);
+  // Every job and the warning are in view, none cut off by its panel (1280×800).
+  for (const role of ["shipping-label", "discount-card", "insert", "packing-slip"]) {
+    await page.waitForSelector(`#printed-list li[data-role="${role}"][data-state="printed"]`);
+  }
   await shot("12-complete-two-boxes");
+  const inside = async (sel, panel) => {
+    const a = await page.locator(sel).last().boundingBox();
+    const b = await page.locator(panel).boundingBox();
+    const ok = a.y >= b.y && a.y + a.height <= b.y + b.height + 0.5 && a.x + a.width <= b.x + b.width + 0.5;
+    assert.ok(ok, `${sel} ${JSON.stringify(a)} is cut off by ${panel} ${JSON.stringify(b)}`);
+  };
+  await inside("#printed-list li", "#printed");
+  await inside("#discount-pool", "#discount");
+  // Whole, not cut short with an ellipsis.
+  assert.ok(await page.$eval("#discount-pool", (e) => e.scrollWidth <= e.clientWidth), "the pool warning is cut short");
+  assert.equal(await page.getAttribute("#discount-pool", "title"), "Thank-you offer");
+  await page.click("#locale");
+  assert.match(await text("#discount-pool"), /コードは残り 2 件です/);
+  assert.match(await text("#st-codes"), /割引コード.*残り 2/);
+  await page.click("#locale");
 });
 
 test("exceptions: a lot prompt, then a short pick with the supervisor's PIN and a reason", async () => {

@@ -1,6 +1,6 @@
 // Shared by the browser test and the UI benchmark: the real stationd as a child process on free
 // loopback ports with its own state folder, and Debian's chromium driven by playwright-core.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import fs from "node:fs";
 import net from "node:net";
@@ -25,6 +25,14 @@ export function stationdPath() {
   const p = process.env.PACKBENCH_STATIOND;
   if (!p || !fs.existsSync(p)) {
     throw new Error(`PACKBENCH_STATIOND must name the built stationd (got '${p ?? ""}')`);
+  }
+  return p;
+}
+
+export function stationctlPath() {
+  const p = process.env.PACKBENCH_STATIONCTL;
+  if (!p || !fs.existsSync(p)) {
+    throw new Error(`PACKBENCH_STATIONCTL must name the built stationctl (got '${p ?? ""}')`);
   }
   return p;
 }
@@ -101,6 +109,15 @@ export class Station {
         return false;
       }
     }, "stationd to answer /healthz");
+  }
+
+  // stationctl on this station's configuration and store, as IT runs it: its output.
+  ctl(...args) {
+    return execFileSync(stationctlPath(), [...args, "--config", this.configPath], {
+      cwd: this.dir,
+      env: { ...process.env, PACKBENCH_STATE_DIR: path.join(this.dir, "state") },
+      encoding: "utf8",
+    });
   }
 
   // Stops the station and returns how it ended: {code, signal}.

@@ -543,6 +543,33 @@ function renderLines() {
   setText($("customer"), customer ? L.customer(customer) : "");
 }
 
+// A campaign's name as the status bar reports it (the completion knows only its id).
+function poolNamed(p) {
+  const known = ((S.status && S.status.discount_pools) || []).find((q) => q.campaign === p.name);
+  return { ...p, name: known ? known.name : p.name };
+}
+
+// The pools of pre-created codes: shown only where the station has pool campaigns; the lowest
+// one speaks for all of them.
+function renderPools(pools, L) {
+  const chip = $("st-codes");
+  chip.hidden = pools.length === 0;
+  setText(chip.querySelector(".label"), L.codes);
+  if (!pools.length) return;
+  const worst = pools.reduce((a, b) => (b.remaining < a.remaining ? b : a));
+  const low = pools.filter((p) => p.low);
+  const empty = low.find((p) => p.remaining === 0);
+  chip.dataset.level = empty && empty.fallback === "none" ? "bad" : low.length ? "warn" : "ok";
+  chip.dataset.low = low.map((p) => p.campaign).join(" ");
+  chip.title = pools.map((p) => `${p.name}: ${p.remaining}`).join("\n");
+  setText(
+    chip.querySelector(".value"),
+    empty ? L.poolEmpty(empty) : low.length ? L.poolLeft(worst) : L.poolsOk,
+  );
+}
+
+const JOB_MARKS = { printed: "✓", pending: "…", retrying: "⟳" };
+
 function renderComplete() {
   const c = S.completion;
   const L = t();
@@ -552,6 +579,7 @@ function renderComplete() {
   setText($("complete-summary"), c.short ? L.shortSummary({ ...c, reason }) : L.completeSummary({ ...c, boxes }));
   const list = $("printed-list");
   const jobs = c.prints || [];
+  list.dataset.printers = new Set(jobs.map((j) => j.printer)).size > 1 ? "many" : "one";
   while (list.childElementCount > jobs.length) list.lastElementChild.remove();
   jobs.forEach((job, i) => {
     let li = list.children[i];
@@ -571,13 +599,26 @@ function renderComplete() {
     li.dataset.role = job.role;
     setText(li.querySelector(".role"), (L.roles[job.role] || job.role) + n);
     setText(li.querySelector(".printer"), job.printer);
-    setText(li.querySelector(".state"), L.jobState[state]);
-    li.title = job.error || "";
+    // A mark in the list, the words for a screen reader and on a long press: six jobs (three
+    // boxes' labels, the insert, the card, the slip) fit at 1280x800.
+    setText(li.querySelector(".state"), JOB_MARKS[state]);
+    li.querySelector(".state").setAttribute("aria-label", L.jobState[state]);
+    li.dataset.attempts = state === "retrying" ? "retry" : "";
+    li.title = [L.jobState[state], job.error].filter(Boolean).join(": ");
   });
   const d = c.discount;
   $("discount").hidden = !(d && d.code);
   setText($("discount-code"), d && d.code ? d.code : "");
-  setText($("discount-note"), d ? d.description || d.url || "" : "");
+  const described = d && ((d.descriptions && d.descriptions[S.locale]) || d.description);
+  setText($("discount-note"), d ? described || d.url || "" : "");
+  // The code came from a pool that is running low: the packer passes it on.
+  const low = d && d.pool_low ? { name: d.campaign, remaining: d.pool_remaining } : null;
+  const pool = $("discount-pool");
+  pool.hidden = !low;
+  $("discount-note").hidden = !!low;
+  pool.dataset.remaining = low ? String(low.remaining) : "";
+  pool.title = low ? poolNamed(low).name : "";
+  setText(pool, low ? L.poolLowNote(low) : "");
   setText($("complete-next"), L.scanNextOrder);
 }
 
@@ -707,6 +748,7 @@ function renderStatus() {
       setText(chip.querySelector(".label"), `${d.kind === "printer" ? L.printer : L.scanner} · ${d.name}`);
       setText(chip.querySelector(".value"), d.state === "fault" && d.detail ? d.detail : L.deviceState[d.state] || d.state);
     });
+    renderPools(st.discount_pools || [], L);
     const cam = $("st-camera");
     const cameras = st.cameras || [];
     cam.dataset.level = cameras.length ? deviceLevel(cameras[0].state) : "idle";
@@ -834,12 +876,10 @@ for (const b of document.querySelectorAll(".action")) {
 }
 $("locale").addEventListener("click", switchLocale);
 
-// What tests and benchmarks read; receive() lets a test paint a message the station does not
-// send yet (a completion that carries a discount code).
+// What tests and benchmarks read.
 window.packbench = {
   latencies: S.latencies,
   sounds: S.sounds,
-  receive,
   state: () => ({
     conn: S.conn,
     screen: screen(),

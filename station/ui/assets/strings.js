@@ -47,13 +47,22 @@ export const STRINGS = {
     order: (id) => `Order ${id}`,
     printed: "Printed",
     discount: "Discount code for the customer",
+    codes: "Discount codes",
+    // A pool of codes made in the shop, running low ({campaign, name, remaining, fallback}).
+    poolLeft: (p) => `${p.remaining} left`,
+    poolEmpty: (p) => (p.fallback === "signed" ? "empty: station codes" : "empty: no cards"),
+    poolsOk: "OK",
+    poolLowNote: (p) =>
+      p.remaining === 0
+        ? "The last code of its pool: tell your supervisor."
+        : `Only ${p.remaining} code${p.remaining === 1 ? "" : "s"} left: tell your supervisor.`,
     roles: {
       "shipping-label": "Shipping label",
       insert: "Thank-you insert",
       "discount-card": "Discount card",
       "packing-slip": "Packing slip",
     },
-    jobState: { printed: "printed ✓", pending: "printing…", retrying: "retrying…" },
+    jobState: { printed: "printed", pending: "printing…", retrying: "retrying…" },
     completeSummary: (c) =>
       `${c.order}: ${c.items} item${c.items === 1 ? "" : "s"} in ${c.boxes} box${c.boxes === 1 ? "" : "es"}`,
     shortSummary: (c) => `${c.order}: ${c.items} of ${c.expected} items, closed short (${c.reason})`,
@@ -173,13 +182,21 @@ export const STRINGS = {
     order: (id) => `注文 ${id}`,
     printed: "印刷したもの",
     discount: "お客様の割引コード",
+    codes: "割引コード",
+    poolLeft: (p) => `残り ${p.remaining}`,
+    poolEmpty: (p) => (p.fallback === "signed" ? "在庫切れ：署名コード" : "在庫切れ：カードなし"),
+    poolsOk: "正常",
+    poolLowNote: (p) =>
+      p.remaining === 0
+        ? "最後のコードでした。責任者に伝えてください。"
+        : `コードは残り ${p.remaining} 件です。責任者に伝えてください。`,
     roles: {
       "shipping-label": "出荷ラベル",
       insert: "サンクスカード",
       "discount-card": "割引カード",
       "packing-slip": "納品書",
     },
-    jobState: { printed: "印刷済み ✓", pending: "印刷中…", retrying: "再試行中…" },
+    jobState: { printed: "印刷済み", pending: "印刷中…", retrying: "再試行中…" },
     completeSummary: (c) => `${c.order}: ${c.items} 点 / ${c.boxes} 箱`,
     shortSummary: (c) => `${c.order}: ${c.expected} 点中 ${c.items} 点で欠品完了（${c.reason}）`,
     prompts: {
