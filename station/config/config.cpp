@@ -153,8 +153,9 @@ class Reader {
     });
     for_each_table(root, "printer", [&](const toml::table& t, const std::string& p) {
       PrinterConfig pr;
-      unknown_keys(
-          t, p, {"name", "type", "address", "directory", "dpi", "format", "roles", "timeout_ms"});
+      unknown_keys(t, p,
+                   {"name", "type", "address", "directory", "dpi", "format", "roles", "timeout_ms",
+                    "status_interval_s", "status_timeout_ms"});
       string(t, p, "name", pr.name);
       string(t, p, "type", pr.type);
       string(t, p, "address", pr.address);
@@ -163,6 +164,12 @@ class Reader {
       string(t, p, "format", pr.format);
       string_list(t, p, "roles", pr.roles);
       millis(t, p, "timeout_ms", pr.timeout);
+      std::int64_t interval_s = pr.status_interval.count() / 1000;
+      integer(t, p, "status_interval_s", 0, 3600, interval_s);
+      pr.status_interval = std::chrono::milliseconds(interval_s * 1000);
+      std::int64_t status_timeout = pr.status_timeout.count();
+      integer(t, p, "status_timeout_ms", 100, 60000, status_timeout);
+      pr.status_timeout = std::chrono::milliseconds(status_timeout);
       cfg_.printers.push_back(std::move(pr));
     });
     if (const auto* t = table(root, "inserts")) {
@@ -680,6 +687,12 @@ std::vector<ConfigProblem> Config::validate() const {
       } else {
         endpoint(p + ".address", pr.address, p);
       }
+    } else {
+      for (const char* key : {"status_interval_s", "status_timeout_ms"}) {
+        if (positions.count(p + "." + key)) {
+          at(p + "." + key, "applies only to zpl-tcp printers, not " + pr.type, p);
+        }
+      }
     }
     if (pr.dpi != 203 && pr.dpi != 300 && pr.dpi != 600) {
       at(p + ".dpi", "must be 203, 300 or 600, not " + std::to_string(pr.dpi), p);
@@ -956,6 +969,18 @@ std::vector<ConfigProblem> Config::validate() const {
     at("log.level", "'" + log.level + "' is not one of trace, debug, info, warn, error", "log");
   }
   return out;
+}
+
+drivers::PrinterOptions PrinterConfig::to_options() const {
+  drivers::PrinterOptions o;
+  o.name = name;
+  o.type = type;
+  o.address = address;
+  o.directory = directory;
+  o.timeout = timeout;
+  o.status_interval = status_interval;
+  o.status_timeout = status_timeout;
+  return o;
 }
 
 LoadedConfig load_config_text(std::string_view text, const std::string& source_name,

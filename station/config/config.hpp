@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "packbench/drivers/printer.hpp"
 #include "packbench/drivers/scanner.hpp"
 #include "station/discount/campaign.hpp"
 #include "station/pack/pack_rules.hpp"
@@ -78,6 +79,13 @@ struct PrinterConfig {
   std::string format = "zpl";
   std::vector<std::string> roles{"shipping-label"};
   std::chrono::milliseconds timeout{10000};
+  // zpl-tcp: ~HS every status_interval while idle and before each job (0: never, for printers
+  // that do not speak ~HS); an answer later than status_timeout is no answer.
+  std::chrono::milliseconds status_interval{5000};
+  std::chrono::milliseconds status_timeout{3000};
+
+  // What the driver needs to open this printer.
+  drivers::PrinterOptions to_options() const;
 };
 
 // [sync.mqtt]: the MQTT transport's own keys (docs/sync.md).

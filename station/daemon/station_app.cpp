@@ -19,6 +19,19 @@ namespace packbench::station {
 namespace json = boost::json;
 namespace http = boost::beast::http;
 
+namespace {
+
+// A device's conditions ("paper_out", ...) for the UI to put in the packer's language.
+json::array conditions_json(const drivers::DeviceStatus& st) {
+  json::array out;
+  for (const auto& c : st.conditions) {
+    out.emplace_back(c);
+  }
+  return out;
+}
+
+}  // namespace
+
 StationApp::StationApp(boost::asio::io_context& io, Config config)
     : io_(io), config_(std::move(config)) {}
 
@@ -106,8 +119,7 @@ Result<void> StationApp::start() {
   std::vector<PrinterBinding> bindings;
   int label_dpi = 203;
   for (const auto& pc : config_.printers) {
-    drivers::PrinterOptions opts{pc.name, pc.type, pc.address, pc.directory, pc.timeout};
-    auto printer = drivers::make_printer(io_.get_executor(), opts);
+    auto printer = drivers::make_printer(io_.get_executor(), pc.to_options());
     if (!printer) {
       return Error{printer.error().message};
     }
@@ -502,7 +514,8 @@ json::object StationApp::ui_status() {
       out.push_back(json::object{{"name", d->name()},
                                  {"type", d->type()},
                                  {"state", drivers::to_string(st.state)},
-                                 {"detail", st.detail}});
+                                 {"detail", st.detail},
+                                 {"conditions", conditions_json(st)}});
     }
     return out;
   };
@@ -533,7 +546,8 @@ json::object StationApp::health() {
                                    {"kind", kind},
                                    {"type", d.type()},
                                    {"state", drivers::to_string(st.state)},
-                                   {"detail", st.detail}});
+                                   {"detail", st.detail},
+                                   {"conditions", conditions_json(st)}});
   };
   for (const auto& s : scanners_) {
     add_device(*s, "scanner");

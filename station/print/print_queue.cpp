@@ -17,7 +17,11 @@ struct PrintQueue::Lane {
   boost::asio::steady_timer retry_timer;
   bool in_flight = false;
   bool waiting_retry = false;
+  unsigned retry_generation = 0;  // tells the current retry wait from one cut short
   int failures = 0;
+  // The printer's state as last logged: a change of state or condition is worth a line.
+  drivers::DeviceState last_state = drivers::DeviceState::inactive;
+  std::vector<std::string> last_conditions;
   std::set<std::int64_t> unrecorded;  // printed, but the store has not said so yet
 };
 
@@ -31,6 +35,32 @@ PrintQueue::PrintQueue(boost::asio::any_io_executor ex, Database& db,
       alive_(std::make_shared<bool>(true)) {
   for (auto& b : printers) {
     lanes_.push_back(std::make_unique<Lane>(ex_, std::move(b)));
+    // A job held because the printer could not print (paper out, head open, unreachable) goes
+    // out as soon as the printer says it is ready, not at the end of its back-off.
+    Lane& lane = *lanes_.back();
+    lane.binding.printer->on_status_change(
+        [this, &lane, alive = alive_](const drivers::DeviceStatus& st) {
+          if (!*alive) {
+            return;
+          }
+          if (st.state != lane.last_state || st.conditions != lane.last_conditions) {
+            lane.last_state = st.state;
+            lane.last_conditions = st.conditions;
+            const bool bad = st.state == drivers::DeviceState::fault ||
+                             st.state == drivers::DeviceState::offline;
+            spdlog::log(bad ? spdlog::level::warn : spdlog::level::info, "printer {}: {}: {}",
+                        lane.binding.printer->name(), drivers::to_string(st.state), st.detail);
+          }
+          if (st.state == drivers::DeviceState::ready && lane.waiting_retry) {
+            ++lane.retry_generation;
+            lane.retry_timer.cancel();
+            lane.waiting_retry = false;
+            lane.failures = 0;
+            spdlog::info("printer {} is ready: sending what waits for it",
+                         lane.binding.printer->name());
+            pump(lane);
+          }
+        });
   }
 }
 
@@ -42,6 +72,7 @@ void PrintQueue::stop() {
   *alive_ = false;
   for (auto& lane : lanes_) {
     lane->retry_timer.cancel();
+    lane->binding.printer->on_status_change({});
   }
 }
 
@@ -112,13 +143,14 @@ bool PrintQueue::record_printed(Lane& lane, std::int64_t id) {
 void PrintQueue::wait_and_pump(Lane& lane, std::chrono::milliseconds delay) {
   lane.waiting_retry = true;
   lane.retry_timer.expires_after(delay);
-  lane.retry_timer.async_wait([this, &lane, alive = alive_](boost::system::error_code ec) {
-    if (ec || !*alive) {
-      return;
-    }
-    lane.waiting_retry = false;
-    pump(lane);
-  });
+  lane.retry_timer.async_wait(
+      [this, &lane, alive = alive_, gen = ++lane.retry_generation](boost::system::error_code ec) {
+        if (ec || !*alive || gen != lane.retry_generation) {
+          return;
+        }
+        lane.waiting_retry = false;
+        pump(lane);
+      });
 }
 
 void PrintQueue::pump(Lane& lane) {

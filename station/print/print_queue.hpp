@@ -1,7 +1,10 @@
 // The durable print queue. A job is a row written in the transaction that decided to print it
 // (an order completing, say); it leaves the pending state only when its printer has the bytes.
 // Each printer has one job in flight; a failed job is retried, with backoff, until it goes
-// through, and jobs for one printer print in the order they were queued.
+// through, and jobs for one printer print in the order they were queued. A job the printer was
+// not sent because it cannot print (paper out, head open: the zpl-tcp backend asks first) is a
+// failed attempt like any other, kept with its reason in last_error; it goes out as soon as the
+// printer reports ready.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>

@@ -1,5 +1,5 @@
-// The real stationd, as a process, against real loopback peers: a raw TCP printer that records
-// what it receives and an HTTP collector that records CloudEvents.
+// The real stationd, as a process, against real loopback peers: a ZPL printer that answers ~HS
+// and records the jobs it receives, and an HTTP collector that records CloudEvents.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -10,6 +10,7 @@
 
 #include "packbench/labels/zpl.hpp"
 #include "support.hpp"
+#include "zpl_printer.hpp"
 
 namespace pt = packbench::testing;
 namespace json = boost::json;
@@ -89,7 +90,7 @@ int count_commands(const std::string& zpl, const std::string& name) {
 }  // namespace
 
 TEST_F(StationdTest, PacksAnOrderEndToEndAndSurvivesAKillMidOrder) {
-  pt::TcpRecorder printer;
+  pt::VirtualZplPrinter printer;
   pt::HttpCollector collector;
   pt::write_file(dir / "orders.json", kOrders);
   pt::write_file(dir / "station.toml", config(printer.port(), collector.url("/events")));
@@ -178,7 +179,7 @@ TEST_F(StationdTest, PacksAnOrderEndToEndAndSurvivesAKillMidOrder) {
 }
 
 TEST_F(StationdTest, ScansPostedToTheApiGoThroughTheSameSession) {
-  pt::TcpRecorder printer;
+  pt::VirtualZplPrinter printer;
   pt::write_file(dir / "orders.json", kOrders);
   pt::write_file(dir / "station.toml", config(printer.port(), "http://127.0.0.1:9/events"));
   pt::NotifySocket notify(dir / "notify.sock");
@@ -214,7 +215,7 @@ TEST_F(StationdTest, ScansPostedToTheApiGoThroughTheSameSession) {
 }
 
 TEST_F(StationdTest, KeepsPackingWhileTheBackOfficeIsDownAndDeliversLater) {
-  pt::TcpRecorder printer;
+  pt::VirtualZplPrinter printer;
   const auto collector_port = pt::free_port();
   pt::write_file(dir / "orders.json", kOrders);
   pt::write_file(
@@ -266,13 +267,13 @@ TEST_F(StationdTest, ADeadPrinterDoesNotBlockPackingAndTheLabelPrintsWhenItRetur
     return false;
   })) << stationd->errors();
 
-  pt::TcpRecorder printer(printer_port);  // the printer is switched back on
+  pt::VirtualZplPrinter printer(printer_port);  // the printer is switched back on
   ASSERT_TRUE(printer.wait_for_jobs(1)) << stationd->errors();
   EXPECT_NE(printer.jobs().at(0).find("^FDE2E-1^FS"), std::string::npos);
 }
 
 TEST_F(StationdTest, SendsWatchdogPingsWhenSystemdAsks) {
-  pt::TcpRecorder printer;
+  pt::VirtualZplPrinter printer;
   pt::write_file(dir / "orders.json", kOrders);
   pt::write_file(dir / "station.toml", config(printer.port(), "http://127.0.0.1:9/events"));
   pt::NotifySocket notify(dir / "notify.sock");
@@ -305,7 +306,7 @@ TEST_F(StationdTest, CheckConfigReportsEveryProblemAndExitsOne) {
 }
 
 TEST_F(StationdTest, RefusesToStartOnAStoreFromANewerVersion) {
-  pt::TcpRecorder printer;
+  pt::VirtualZplPrinter printer;
   pt::write_file(dir / "orders.json", kOrders);
   pt::write_file(dir / "station.toml", config(printer.port(), "http://127.0.0.1:9/events"));
   std::filesystem::create_directories(dir / "state");

@@ -344,6 +344,55 @@ TEST_F(ConfigTest, ScannerDefaultsAreTheDriversDefaults) {
   EXPECT_EQ(d.max_scans_per_second, 50u);
 }
 
+TEST_F(ConfigTest, PrinterStatusKeysAreReadAndChecked) {
+  // Defaults: ~HS every 5 s, 3 s for its answer.
+  auto loaded = ps::load_config_text(
+      "[[printer]]\nname = \"p\"\ntype = \"zpl-tcp\"\naddress = \"127.0.0.1:9100\"\n", "mini.toml",
+      dir.path());
+  ASSERT_TRUE(loaded.ok()) << all(loaded.problems);
+  auto o = loaded.config.printers.at(0).to_options();
+  EXPECT_EQ(o.status_interval, std::chrono::seconds(5));
+  EXPECT_EQ(o.status_timeout, std::chrono::milliseconds(3000));
+  EXPECT_EQ(o.address, "127.0.0.1:9100");
+
+  loaded = ps::load_config_text(
+      "[[printer]]\nname = \"p\"\ntype = \"zpl-tcp\"\naddress = \"127.0.0.1:9100\"\n"
+      "status_interval_s = 0\nstatus_timeout_ms = 500\n",
+      "off.toml", dir.path());
+  ASSERT_TRUE(loaded.ok()) << all(loaded.problems);
+  o = loaded.config.printers.at(0).to_options();
+  EXPECT_EQ(o.status_interval.count(), 0);  // never asks
+  EXPECT_EQ(o.status_timeout, std::chrono::milliseconds(500));
+
+  const char* text = R"([[printer]]
+name = "label"
+type = "zpl-tcp"
+address = "127.0.0.1:9100"
+status_interval_s = -1
+status_timeout_ms = 5
+
+[[printer]]
+name = "inserts"
+type = "file"
+status_interval_s = 5
+roles = ["insert"]
+)";
+  loaded = ps::load_config_text(text, "station.toml", dir.path());
+  EXPECT_FALSE(loaded.ok());
+  const auto* interval = find(loaded.problems, "printer[0].status_interval_s");
+  ASSERT_NE(interval, nullptr) << all(loaded.problems);
+  EXPECT_EQ(interval->line, 5);
+  EXPECT_NE(interval->to_string().find("station.toml:5:"), std::string::npos);
+  EXPECT_NE(interval->message.find("from 0 to 3600"), std::string::npos) << interval->message;
+  const auto* timeout = find(loaded.problems, "printer[0].status_timeout_ms");
+  ASSERT_NE(timeout, nullptr) << all(loaded.problems);
+  EXPECT_EQ(timeout->line, 6);
+  const auto* file = find(loaded.problems, "printer[1].status_interval_s");
+  ASSERT_NE(file, nullptr) << all(loaded.problems);
+  EXPECT_EQ(file->line, 11);
+  EXPECT_EQ(file->message, "applies only to zpl-tcp printers, not file");
+}
+
 TEST_F(ConfigTest, ScannerProblemsAreNamedWithLineAndKey) {
   const char* text = R"([[scanner]]
 name = "s1"

@@ -232,61 +232,6 @@ RunResult run_command(std::vector<std::string> argv, const std::filesystem::path
   return {code.value_or(-1), p.output(), p.errors()};
 }
 
-// --- raw TCP printer -----------------------------------------------------------------------
-
-TcpRecorder::TcpRecorder(std::uint16_t port) {
-  listen_fd_ = listen_loopback(port, &port_);
-  thread_ = std::thread([this] { run(); });
-}
-
-TcpRecorder::~TcpRecorder() {
-  stop_ = true;
-  thread_.join();
-  ::close(listen_fd_);
-}
-
-void TcpRecorder::run() {
-  while (!stop_) {
-    if (!readable(listen_fd_, 50)) {
-      continue;
-    }
-    const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) {
-      continue;
-    }
-    std::string job;
-    char buf[4096];
-    bool eof = false;
-    while (!stop_ && !eof) {
-      if (!readable(fd, 50)) {
-        continue;
-      }
-      const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-      if (n <= 0) {
-        eof = true;
-      } else {
-        job.append(buf, static_cast<std::size_t>(n));
-      }
-    }
-    ::close(fd);
-    if (eof && !job.empty()) {
-      std::lock_guard lock(mu_);
-      jobs_.push_back(std::move(job));
-      cv_.notify_all();
-    }
-  }
-}
-
-std::vector<std::string> TcpRecorder::jobs() {
-  std::lock_guard lock(mu_);
-  return jobs_;
-}
-
-bool TcpRecorder::wait_for_jobs(std::size_t n, std::chrono::milliseconds timeout) {
-  std::unique_lock lock(mu_);
-  return cv_.wait_for(lock, timeout, [&] { return jobs_.size() >= n; });
-}
-
 // --- HTTP collector ------------------------------------------------------------------------
 
 HttpCollector::HttpCollector(std::uint16_t port, int status) : status_(status) {

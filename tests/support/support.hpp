@@ -1,5 +1,5 @@
 // Shared test support: temporary folders, free ports, real processes, and real loopback peers
-// (a raw TCP printer that records what it receives, an HTTP collector, a systemd notify socket).
+// (an HTTP collector, a systemd notify socket; a ZPL printer in zpl_printer.hpp).
 #pragma once
 
 #include <sys/types.h>
@@ -77,27 +77,6 @@ struct RunResult {
 };
 RunResult run_command(std::vector<std::string> argv, const std::filesystem::path& log_dir,
                       std::map<std::string, std::string> env = {});
-
-// A raw TCP printer on loopback (port 9100 style): each connection is one job, complete when
-// the station closes its side. It closes its own side then, as a printer does.
-class TcpRecorder {
- public:
-  explicit TcpRecorder(std::uint16_t port = 0);
-  ~TcpRecorder();
-  std::uint16_t port() const { return port_; }
-  std::vector<std::string> jobs();
-  bool wait_for_jobs(std::size_t n, std::chrono::milliseconds timeout = 30s);
-
- private:
-  void run();
-  int listen_fd_ = -1;
-  std::uint16_t port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<std::string> jobs_;
-  std::thread thread_;
-};
 
 struct HttpExchange {
   std::string method;

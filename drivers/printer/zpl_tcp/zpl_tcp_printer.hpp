@@ -1,5 +1,7 @@
 // zpl-tcp: a label printer on a raw TCP port (port 9100 style). A job is one connection: connect,
-// write the format, close. The printer reads until the connection ends.
+// ask ~HS, write the format, close; the printer reads until the connection ends. While idle the
+// printer is asked ~HS on a connection of its own every status_interval, so that the packer sees
+// "paper out" before the next label is due, and a job held for it goes out once it is ready.
 #pragma once
 
 #include <memory>
@@ -19,6 +21,7 @@ class ZplTcpPrinter final : public Printer {
   Result<void> activate() override;
   void deactivate() override;
   void print(PrintJob job, PrintDone done) override;
+  void on_status_change(StatusListener listener) override;
 
  private:
   struct Link;

@@ -687,6 +687,15 @@ function deviceLevel(state) {
   return state === "ready" || state === "busy" ? "ok" : state === "offline" || state === "fault" ? "bad" : "warn";
 }
 
+// What a device's chip says: its conditions (paper_out, head_open, ...) in the packer's language
+// when the page knows them all, else the station's words for a fault, else the state.
+function deviceWords(d, L) {
+  const words = (d.conditions || []).map((c) => L.conditions[c]);
+  if (words.length && words.every(Boolean)) return words.join(L.listSeparator);
+  if (d.state === "fault" && d.detail) return d.detail;
+  return L.deviceState[d.state] || d.state;
+}
+
 function renderStatus() {
   const st = S.status;
   const L = t();
@@ -746,7 +755,7 @@ function renderStatus() {
       chip.dataset.state = d.state;
       chip.title = d.detail || "";
       setText(chip.querySelector(".label"), `${d.kind === "printer" ? L.printer : L.scanner} · ${d.name}`);
-      setText(chip.querySelector(".value"), d.state === "fault" && d.detail ? d.detail : L.deviceState[d.state] || d.state);
+      setText(chip.querySelector(".value"), deviceWords(d, L));
     });
     renderPools(st.discount_pools || [], L);
     const cam = $("st-camera");

@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace packbench::drivers {
 
@@ -37,6 +38,12 @@ constexpr std::string_view to_string(DeviceState s) {
 struct DeviceStatus {
   DeviceState state = DeviceState::inactive;
   std::string detail;  // in words, for people: "connection refused", "listening on ..."
+  // What `detail` says, in fixed words a UI can translate, when the device reported it:
+  // printers say paper_out, head_open, ribbon_out, paused, head_too_hot, buffer_full,
+  // no_status_answer (took the connection, said nothing) or bad_status_answer (garbled).
+  std::vector<std::string> conditions{};
+
+  bool operator==(const DeviceStatus&) const = default;
 };
 
 // Device lifecycle: constructed (configured) -> activate() -> deactivate(). Devices are not
