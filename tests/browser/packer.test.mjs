@@ -25,7 +25,8 @@ import {
 
 const OUT = process.env.PACKBENCH_BROWSER_OUTPUT || path.join(process.cwd(), "browser-output");
 fs.mkdirSync(OUT, { recursive: true });
-for (const f of fs.readdirSync(OUT)) if (f.endsWith(".png")) fs.rmSync(path.join(OUT, f));
+// This test's own screenshots only: the status bar test writes status-*.png beside them.
+for (const f of fs.readdirSync(OUT)) if (/^(\d|layout-).*\.png$/.test(f)) fs.rmSync(path.join(OUT, f));
 
 // A picture inline, as an order may carry one (the page must work with the network down).
 const PICTURE =
