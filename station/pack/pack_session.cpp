@@ -30,6 +30,7 @@ std::string_view to_string(Verdict v) {
     PACKBENCH_VERDICT(quantity_set)
     PACKBENCH_VERDICT(serial_needed)
     PACKBENCH_VERDICT(lot_needed)
+    PACKBENCH_VERDICT(expiry_needed)
     PACKBENCH_VERDICT(scan_undone)
     PACKBENCH_VERDICT(box_closed)
     PACKBENCH_VERDICT(pack_cancelled)
@@ -168,6 +169,8 @@ const char* pending_name(Pending::Kind k) {
       return "serial";
     case Pending::Kind::lot:
       return "lot";
+    case Pending::Kind::expiry:
+      return "expiry";
     case Pending::Kind::supervisor:
       return "supervisor";
     case Pending::Kind::reason:
@@ -221,8 +224,8 @@ json::object Pending::to_json() const {
 Pending Pending::from_json(const json::object& o) {
   Pending p;
   const std::string kind = text_or_empty(o, "kind");
-  for (auto k : {Kind::quantity, Kind::serial, Kind::lot, Kind::supervisor, Kind::reason,
-                 Kind::reopen_order}) {
+  for (auto k : {Kind::quantity, Kind::serial, Kind::lot, Kind::expiry, Kind::supervisor,
+                 Kind::reason, Kind::reopen_order}) {
     if (kind == pending_name(k)) {
       p.kind = k;
     }
@@ -298,6 +301,7 @@ std::optional<OpenOrder> PackSession::load_open_order(std::int64_t session_id, c
     p.qty = line.qty;
     p.serial_required = line.serial_required;
     p.lot_required = line.lot_required;
+    p.expiry_required = line.expiry_required;
     for (const auto& code : line.barcodes) {
       p.keys.push_back(barcode_key(code));
     }
@@ -660,8 +664,9 @@ ScanOutcome PackSession::decide(const drivers::Scan& scan, State& st, Row& row) 
     return outcome(Verdict::login_required, st, "Scan your badge first.");
   }
   if (st.open && (st.open->pending.kind == Pending::Kind::serial ||
-                  st.open->pending.kind == Pending::Kind::lot)) {
-    return decide_capture(data, st, row);
+                  st.open->pending.kind == Pending::Kind::lot ||
+                  st.open->pending.kind == Pending::Kind::expiry)) {
+    return decide_capture(scan, st, row);
   }
   if (!st.open) {
     return decide_idle(data, st);
@@ -841,7 +846,7 @@ ScanOutcome PackSession::decide_quantity(int quantity, State& st) {
   return outcome(Verdict::quantity_set, st, fmt::format("Next item counts {}. Scan it.", quantity));
 }
 
-ScanOutcome PackSession::decide_capture(const std::string& data, State& st, Row& row) {
+ScanOutcome PackSession::decide_capture(const drivers::Scan& scan, State& st, Row& row) {
   OpenOrder& open = *st.open;
   Pending& p = open.pending;
   const auto line = static_cast<std::size_t>(p.line);
@@ -849,6 +854,10 @@ ScanOutcome PackSession::decide_capture(const std::string& data, State& st, Row&
     p = Pending{};
     return outcome(Verdict::unknown_command, st, "Scan the item again.");
   }
+  if (p.kind == Pending::Kind::expiry) {
+    return decide_expiry(scan, st, row);
+  }
+  const std::string& data = scan.data;
   const std::string what = p.kind == Pending::Kind::serial ? "serial number" : "lot";
   // A product's code or an order's id is never a serial or a lot: the packer scanned the wrong
   // label. GS1 data with a GTIN in it is a product too.
@@ -866,17 +875,86 @@ ScanOutcome PackSession::decide_capture(const std::string& data, State& st, Row&
                        "Serial " + data + " is already packed in this order.");
       }
     }
-    if (open.lines[line].lot_required && p.lot.empty()) {
-      p.kind = Pending::Kind::lot;
-      p.serial = data;
-      return outcome(Verdict::lot_needed, st, "Now scan the lot of " + open.lines[line].name + ".");
-    }
-    const Pending taken = p;
-    return accept_items(st, row, static_cast<int>(line), 1, data, taken.lot, taken.expiry);
+    p.serial = data;
+  } else {
+    p.lot = data;
   }
-  const Pending taken = p;
-  return accept_items(st, row, static_cast<int>(line), taken.quantity > 0 ? taken.quantity : 1,
-                      taken.serial, data, taken.expiry);
+  return capture_next(st, row);
+}
+
+// The expiry date asked for: YYMMDD as printed on the pack, or a GS1 code that carries AI 17
+// and no product ("17YYMMDD", "(17)YYMMDD", a ]C1 or ]d2 scan of it).
+ScanOutcome PackSession::decide_expiry(const drivers::Scan& scan, State& st, Row& row) {
+  OpenOrder& open = *st.open;
+  Pending& p = open.pending;
+  const int line_no = p.line;
+  const auto& line = open.lines[static_cast<std::size_t>(line_no)];
+  const std::string& data = scan.data;
+  auto digits = [](std::string_view s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  std::optional<std::string> date;
+  if (data.size() == 6 && digits(data)) {
+    date = data;
+  } else if (data.size() == 8 && data.starts_with("17") && digits(data)) {
+    // A wedge that sends no symbology: "17" and six digits may also pass as a GTIN-8, but here
+    // an expiry was asked for.
+    date = data.substr(2);
+  } else {
+    const gs1::Reading r = gs1::read(data, scan.symbology);
+    if (const gs1::Element* e = r.find("17"); e && !r.gtin14) {
+      date = e->value;
+    }
+  }
+  ScanOutcome o;
+  if (!date) {
+    if (data == open.order_id || gs1::read(data, scan.symbology).gtin14 ||
+        orders_.knows_barcode(barcode_key(data)) || orders_.find(data)) {
+      o = outcome(Verdict::wrong_item, st,
+                  "That is a product or an order, not an expiry date: scan the expiry date of " +
+                      line.name + " (CMD-UNDO to go back).");
+    } else {
+      o = outcome(Verdict::rejected_scan, st,
+                  "'" + data + "' is not an expiry date: scan the expiry date of " + line.name +
+                      " (YYMMDD, or its GS1 code with (17); CMD-UNDO to go back).");
+    }
+  } else if (!is_expiry_date(*date)) {
+    o = outcome(Verdict::rejected_scan, st,
+                "The expiry date '" + *date + "' of " + line.name +
+                    " is not a date. Check the label (CMD-UNDO to go back).");
+  } else if (expiry_passed(*date, yyyymmdd(scan.received_at))) {
+    // The item in hand is out; the next one is scanned from the start.
+    p = Pending{};
+    o = outcome(Verdict::expired, st,
+                line.name + " expired (" + *date + "). Put it aside and take another.");
+  } else {
+    p.expiry = *date;
+    return capture_next(st, row);
+  }
+  o.line = line_no;
+  return o;
+}
+
+ScanOutcome PackSession::capture_next(State& st, Row& row) {
+  OpenOrder& open = *st.open;
+  Pending& p = open.pending;
+  const int line_no = p.line;
+  const auto& line = open.lines[static_cast<std::size_t>(line_no)];
+  ScanOutcome o;
+  if (line.lot_required && p.lot.empty()) {
+    p.kind = Pending::Kind::lot;
+    o = outcome(Verdict::lot_needed, st, "Now scan the lot of " + line.name + ".");
+  } else if (line.expiry_required && p.expiry.empty()) {
+    p.kind = Pending::Kind::expiry;
+    o = outcome(Verdict::expiry_needed, st,
+                "Now scan the expiry date of " + line.name + " (YYMMDD, or its (17) code).");
+  } else {
+    const Pending taken = p;
+    return accept_items(st, row, line_no, taken.quantity > 0 ? taken.quantity : 1, taken.serial,
+                        taken.lot, taken.expiry);
+  }
+  o.line = line_no;
+  return o;
 }
 
 ScanOutcome PackSession::decide_idle(const std::string& data, State& st) {
@@ -1017,6 +1095,15 @@ ScanOutcome PackSession::decide_item(const drivers::Scan& scan, State& st, Row& 
     open.pending.serial = serial;
     open.pending.expiry = expiry;
     o = outcome(Verdict::lot_needed, st, "Now scan the lot of " + line.name + ".");
+  } else if (line.expiry_required && expiry.empty()) {
+    open.pending = Pending{};
+    open.pending.kind = Pending::Kind::expiry;
+    open.pending.line = static_cast<int>(*matched);
+    open.pending.quantity = quantity;
+    open.pending.serial = serial;
+    open.pending.lot = lot;
+    o = outcome(Verdict::expiry_needed, st,
+                "Now scan the expiry date of " + line.name + " (YYMMDD, or its (17) code).");
   } else {
     return accept_items(st, row, static_cast<int>(*matched), quantity, serial, lot, expiry);
   }
@@ -1293,6 +1380,7 @@ json::object PackSession::snapshot() const {
                                  {"qty", l.qty},
                                  {"serial_required", l.serial_required},
                                  {"lot_required", l.lot_required},
+                                 {"expiry_required", l.expiry_required},
                                  {"serials", std::move(serials)}});
   }
   s["lines"] = std::move(lines);

@@ -40,6 +40,7 @@ enum class Verdict {
   quantity_set,        // the next item scan counts this many
   serial_needed,       // the item needs its serial: scan it next
   lot_needed,          // the item needs its lot: scan it next
+  expiry_needed,       // the item needs its expiry date: scan it next
   scan_undone,         // the last scan (or the pending quantity/serial/lot/override) is undone
   box_closed,          // this box's label prints; the next items go to the next box
   pack_cancelled,      // the packer gave up on this order; it can be packed again
@@ -85,17 +86,18 @@ struct LineProgress {
   int qty = 0;
   bool serial_required = false;
   bool lot_required = false;
+  bool expiry_required = false;
   std::vector<std::string> serials;
 };
 
 // What the next scan will be taken as, besides an ordinary order or item scan.
 struct Pending {
-  enum class Kind { none, quantity, serial, lot, supervisor, reason, reopen_order };
+  enum class Kind { none, quantity, serial, lot, expiry, supervisor, reason, reopen_order };
   Kind kind = Kind::none;
-  int quantity = 0;        // quantity: the count for the next item
-  int line = -1;           // serial, lot: for which line
-  std::string serial;      // lot: the serial already read or scanned for the item
-  std::string lot;         // serial: a lot already read with the item
+  int quantity = 0;        // quantity: the count for the next item; lot, expiry: of the item
+  int line = -1;           // serial, lot, expiry: for which line
+  std::string serial;      // lot, expiry: the serial already read or scanned for the item
+  std::string lot;         // serial, expiry: a lot already read or scanned for the item
   std::string expiry;      // serial, lot: an expiry already read with the item
   std::string purpose;     // supervisor: "short" or "reopen"
   std::string supervisor;  // reason, reopen_order: who agreed
@@ -197,7 +199,10 @@ class PackSession {
   ScanOutcome decide_command(const std::string& data, State& st, Row& row);
   ScanOutcome decide_reason(const std::string& data, State& st);
   ScanOutcome decide_quantity(int quantity, State& st);
-  ScanOutcome decide_capture(const std::string& data, State& st, Row& row);
+  ScanOutcome decide_capture(const drivers::Scan& scan, State& st, Row& row);
+  ScanOutcome decide_expiry(const drivers::Scan& scan, State& st, Row& row);
+  // After an item's serial or lot: what else its line needs, or the item counted.
+  ScanOutcome capture_next(State& st, Row& row);
   ScanOutcome decide_idle(const std::string& data, State& st);
   ScanOutcome decide_item(const drivers::Scan& scan, State& st, Row& row);
   ScanOutcome accept_items(State& st, Row& row, int line, int qty, std::string serial,
