@@ -70,6 +70,22 @@ bool is_accepted(Verdict v) {
   return v <= Verdict::packer_logged_out;
 }
 
+std::string_view to_string(BenchState s) {
+  switch (s) {
+    case BenchState::idle:
+      return "idle";
+    case BenchState::order_open:
+      return "order_open";
+    case BenchState::scanning:
+      return "scanning";
+    case BenchState::complete:
+      return "complete";
+    case BenchState::closed:
+      return "closed";
+  }
+  return "idle";
+}
+
 namespace {
 
 bool starts_with(std::string_view s, std::string_view prefix) {
@@ -310,7 +326,7 @@ std::optional<OpenOrder> PackSession::load_open_order(std::int64_t session_id, c
   // What counts: every scan of this order that counted items, in any session the packer did
   // not cancel, less what undos took back. A reopened order keeps what was packed before.
   auto counts = db_.statement(
-      "SELECT s.line_no, s.qty, s.serial, s.box FROM scans s "
+      "SELECT s.line_no, s.qty, s.serial, s.box, s.session_id FROM scans s "
       "JOIN pack_sessions p ON p.id = s.session_id "
       "WHERE s.order_id = ?1 AND s.qty != 0 AND s.undone = 0 AND p.state != 'cancelled' "
       "ORDER BY s.id");
@@ -324,6 +340,9 @@ std::optional<OpenOrder> PackSession::load_open_order(std::int64_t session_id, c
     const int qty = static_cast<int>(counts.column_int(1));
     progress.scanned += qty;
     open.boxes[static_cast<int>(counts.column_int(3))] += qty;
+    if (counts.column_int(4) == session_id) {
+      open.session_items += qty;
+    }
     if (auto serial = counts.column_optional_text(2); serial && !serial->empty()) {
       if (qty > 0) {
         progress.serials.push_back(*serial);
@@ -357,6 +376,9 @@ Result<void> PackSession::restore() {
     auto sel = db_.statement(
         "SELECT id, order_id, box, reopened, pending FROM pack_sessions WHERE state = 'open'");
     if (!sel.step()) {
+      // Closed when the last pack closed its order; idle when it was cancelled, or none yet.
+      auto last = db_.statement("SELECT state FROM pack_sessions ORDER BY id DESC LIMIT 1");
+      st.closed = last.step() && last.column_text(0) == "complete";
       return st;
     }
     const std::int64_t session_id = sel.column_int(0);
@@ -760,6 +782,7 @@ ScanOutcome PackSession::decide_command(const std::string& data, State& st, Row&
     ScanOutcome o = outcome(Verdict::pack_cancelled, st,
                             "Order " + open.order_id + " cancelled at this bench; unpack the box.");
     st.open.reset();
+    st.closed = false;
     return o;
   }
   if (cmd == "SHORT") {
@@ -983,6 +1006,7 @@ ScanOutcome PackSession::decide_idle(const std::string& data, State& st) {
     orders_.set_status(data, OrderStatus::packing);
     st.open = load_open_order(db_.last_insert_id(), found->first, box, true, Pending{});
     st.idle_pending = Pending{};
+    st.closed = false;
     audit("state", data, json::object{{"event", "order_reopened"}, {"supervisor", supervisor}});
     emit("com.packbench.order.reopened.v1", data,
          json::object{{"order_id", data}, {"reopened_at", now_}, {"supervisor", supervisor}});
@@ -1013,6 +1037,7 @@ ScanOutcome PackSession::decide_idle(const std::string& data, State& st) {
       .run();
   orders_.set_status(order.id, OrderStatus::packing);
   st.open = load_open_order(db_.last_insert_id(), order, 1, false, Pending{});
+  st.closed = false;
   audit("state", order.id, json::object{{"event", "order_opened"}});
   const int n = st.open->expected() - st.open->scanned();
   return outcome(Verdict::order_opened, st,
@@ -1123,6 +1148,7 @@ ScanOutcome PackSession::accept_items(State& st, Row& row, int line_no, int qty,
   }
   line.scanned += qty;
   open.boxes[open.box] += qty;
+  open.session_items += qty;
   if (!serial.empty()) {
     line.serials.push_back(serial);
   }
@@ -1206,6 +1232,7 @@ ScanOutcome PackSession::undo(State& st, Row& row) {
   auto& line = open.lines.at(line_no);
   line.scanned -= qty;
   open.boxes[box] -= qty;
+  open.session_items -= qty;
   if (serial) {
     line.serials.erase(std::remove(line.serials.begin(), line.serials.end(), *serial),
                        line.serials.end());
@@ -1296,7 +1323,9 @@ std::string PackSession::finish_order(State& st, const std::optional<json::objec
   audit("state", open.order_id,
         json::object{{"event", exception ? "order_closed_short" : "order_complete"}});
   emit("com.packbench.order.packed.v1", open.order_id, std::move(data));
+  // complete -> closed: the same transaction; nobody sees `complete` after the commit.
   st.open.reset();
+  st.closed = true;
   return print_order(open.order_id, static_cast<int>(boxes.size()));
 }
 
@@ -1353,8 +1382,25 @@ std::string PackSession::print_order(const std::string& order_id, int boxes) {
   return note;
 }
 
+BenchState PackSession::bench_state() const {
+  if (!state_.open) {
+    return state_.closed ? BenchState::closed : BenchState::idle;
+  }
+  const OpenOrder& open = *state_.open;
+  switch (open.pending.kind) {
+    case Pending::Kind::quantity:
+    case Pending::Kind::serial:
+    case Pending::Kind::lot:
+    case Pending::Kind::expiry:
+      return BenchState::scanning;  // an item is in hand
+    default:
+      return open.session_items > 0 ? BenchState::scanning : BenchState::order_open;
+  }
+}
+
 json::object PackSession::snapshot() const {
   json::object s;
+  s["state"] = to_string(bench_state());
   s["packer"] = state_.packer.empty() ? json::value() : json::value(state_.packer);
   s["pending"] = state_.idle_pending.to_json();
   if (!state_.open) {

@@ -1,7 +1,14 @@
 // The pack session: what happens at the bench between "scan an order" and "parcel closed".
 //
-//   idle --(order id)--> open --(item scans, quantities, serials, lots, boxes)--> complete
-//        <------------- closed: labels queued, order.packed written --------------'
+//   idle, closed --(order id)--> order_open --(an item)--> scanning --(last item)--> complete
+//                                    ^----(undo to none)-----'                          |
+//   idle <--(CMD-CANCEL)-- order_open, scanning         closed <--(the same commit)----'
+//   order_open, scanning --(CMD-SHORT, supervisor, reason)--> closed (short)
+//   idle, closed --(CMD-REOPEN, supervisor, order id)--> order_open
+//
+// `complete` lasts only inside the transaction of the last item's scan (labels and the
+// order.packed event are written there); what anyone sees after the commit is `closed`
+// (docs/packing.md, "The bench's state").
 //
 // Besides orders and items the packer scans the bench's own codes (see PackRules): a badge to
 // log in or out, a quantity before an item, commands (undo the last scan, cancel, close the box
@@ -78,6 +85,17 @@ enum class Verdict {
 std::string_view to_string(Verdict v);
 bool is_accepted(Verdict v);
 
+// Where the bench is in the pack of an order, as the packer, the UI and /healthz see it.
+enum class BenchState {
+  idle,        // no order open, and the last pack (if any) was cancelled
+  order_open,  // an order is open and nothing of it is counted in this session yet
+  scanning,    // items of the open order are counted, or one is in hand (quantity, serial...)
+  complete,    // all items in: labels, prints and events are being written, in the last
+               // item's own transaction; never seen after its commit
+  closed,      // no order open; the last pack closed its order (complete or short)
+};
+std::string_view to_string(BenchState s);
+
 struct LineProgress {
   std::string sku;
   std::string name;
@@ -116,6 +134,8 @@ struct OpenOrder {
   std::vector<LineProgress> lines;
   Pending pending;
   std::map<int, int> boxes;  // items in each box, net of undos; earlier sessions' boxes too
+  int session_items = 0;     // items counted in this session, net of undos (a reopened order
+                             // counts its earlier items in `lines`, not here)
   int scanned() const;
   int expected() const;
 };
@@ -167,8 +187,9 @@ class PackSession {
 
   const std::optional<OpenOrder>& current() const { return state_.open; }
   const std::string& packer() const { return state_.packer; }
-  // The bench's state as JSON: packer, open order, box, lines, pending. Two stations that took
-  // the same scans have equal snapshots.
+  BenchState bench_state() const;
+  // The bench's state as JSON: state, packer, open order, box, lines, pending. Two stations
+  // that took the same scans have equal snapshots.
   boost::json::object snapshot() const;
 
  private:
@@ -176,6 +197,7 @@ class PackSession {
     std::optional<OpenOrder> open;
     std::string packer;
     Pending idle_pending;  // reopen authorisation while no order is open
+    bool closed = false;   // no order open, and the last pack closed its order
   };
   struct Row {  // what the scan's own row records besides the verdict
     std::optional<int> line;
