@@ -122,7 +122,8 @@ Order read_order(const json::value& v, const std::string& where) {
     }
     for (auto [key, flag] :
          {std::pair<const char*, bool*>{"serial_required", &line.serial_required},
-          std::pair<const char*, bool*>{"lot_required", &line.lot_required}}) {
+          std::pair<const char*, bool*>{"lot_required", &line.lot_required},
+          std::pair<const char*, bool*>{"expiry_required", &line.expiry_required}}) {
       if (const json::value* f = field(lo, key); f && !f->is_null()) {
         if (!f->is_bool()) {
           throw Fault{lw + "." + key, "must be true or false"};

@@ -22,6 +22,8 @@ struct OrderLine {
   std::vector<std::string> barcodes;
   bool serial_required = false;  // each item needs its serial (AI 21, or a serial scan after it)
   bool lot_required = false;     // each item needs its lot (AI 10, or a lot scan after it)
+  bool expiry_required = false;  // each item needs its expiry date (AI 17, or a date scan after
+                                 // it); an expired item is refused
 };
 
 struct Customer {

@@ -30,6 +30,7 @@ std::string_view to_string(Verdict v) {
     PACKBENCH_VERDICT(quantity_set)
     PACKBENCH_VERDICT(serial_needed)
     PACKBENCH_VERDICT(lot_needed)
+    PACKBENCH_VERDICT(expiry_needed)
     PACKBENCH_VERDICT(scan_undone)
     PACKBENCH_VERDICT(box_closed)
     PACKBENCH_VERDICT(pack_cancelled)
@@ -67,6 +68,22 @@ std::string_view to_string(Verdict v) {
 
 bool is_accepted(Verdict v) {
   return v <= Verdict::packer_logged_out;
+}
+
+std::string_view to_string(BenchState s) {
+  switch (s) {
+    case BenchState::idle:
+      return "idle";
+    case BenchState::order_open:
+      return "order_open";
+    case BenchState::scanning:
+      return "scanning";
+    case BenchState::complete:
+      return "complete";
+    case BenchState::closed:
+      return "closed";
+  }
+  return "idle";
 }
 
 namespace {
@@ -168,6 +185,8 @@ const char* pending_name(Pending::Kind k) {
       return "serial";
     case Pending::Kind::lot:
       return "lot";
+    case Pending::Kind::expiry:
+      return "expiry";
     case Pending::Kind::supervisor:
       return "supervisor";
     case Pending::Kind::reason:
@@ -221,8 +240,8 @@ json::object Pending::to_json() const {
 Pending Pending::from_json(const json::object& o) {
   Pending p;
   const std::string kind = text_or_empty(o, "kind");
-  for (auto k : {Kind::quantity, Kind::serial, Kind::lot, Kind::supervisor, Kind::reason,
-                 Kind::reopen_order}) {
+  for (auto k : {Kind::quantity, Kind::serial, Kind::lot, Kind::expiry, Kind::supervisor,
+                 Kind::reason, Kind::reopen_order}) {
     if (kind == pending_name(k)) {
       p.kind = k;
     }
@@ -298,6 +317,7 @@ std::optional<OpenOrder> PackSession::load_open_order(std::int64_t session_id, c
     p.qty = line.qty;
     p.serial_required = line.serial_required;
     p.lot_required = line.lot_required;
+    p.expiry_required = line.expiry_required;
     for (const auto& code : line.barcodes) {
       p.keys.push_back(barcode_key(code));
     }
@@ -306,7 +326,7 @@ std::optional<OpenOrder> PackSession::load_open_order(std::int64_t session_id, c
   // What counts: every scan of this order that counted items, in any session the packer did
   // not cancel, less what undos took back. A reopened order keeps what was packed before.
   auto counts = db_.statement(
-      "SELECT s.line_no, s.qty, s.serial, s.box FROM scans s "
+      "SELECT s.line_no, s.qty, s.serial, s.box, s.session_id FROM scans s "
       "JOIN pack_sessions p ON p.id = s.session_id "
       "WHERE s.order_id = ?1 AND s.qty != 0 AND s.undone = 0 AND p.state != 'cancelled' "
       "ORDER BY s.id");
@@ -320,6 +340,9 @@ std::optional<OpenOrder> PackSession::load_open_order(std::int64_t session_id, c
     const int qty = static_cast<int>(counts.column_int(1));
     progress.scanned += qty;
     open.boxes[static_cast<int>(counts.column_int(3))] += qty;
+    if (counts.column_int(4) == session_id) {
+      open.session_items += qty;
+    }
     if (auto serial = counts.column_optional_text(2); serial && !serial->empty()) {
       if (qty > 0) {
         progress.serials.push_back(*serial);
@@ -353,6 +376,9 @@ Result<void> PackSession::restore() {
     auto sel = db_.statement(
         "SELECT id, order_id, box, reopened, pending FROM pack_sessions WHERE state = 'open'");
     if (!sel.step()) {
+      // Closed when the last pack closed its order; idle when it was cancelled, or none yet.
+      auto last = db_.statement("SELECT state FROM pack_sessions ORDER BY id DESC LIMIT 1");
+      st.closed = last.step() && last.column_text(0) == "complete";
       return st;
     }
     const std::int64_t session_id = sel.column_int(0);
@@ -660,8 +686,9 @@ ScanOutcome PackSession::decide(const drivers::Scan& scan, State& st, Row& row) 
     return outcome(Verdict::login_required, st, "Scan your badge first.");
   }
   if (st.open && (st.open->pending.kind == Pending::Kind::serial ||
-                  st.open->pending.kind == Pending::Kind::lot)) {
-    return decide_capture(data, st, row);
+                  st.open->pending.kind == Pending::Kind::lot ||
+                  st.open->pending.kind == Pending::Kind::expiry)) {
+    return decide_capture(scan, st, row);
   }
   if (!st.open) {
     return decide_idle(data, st);
@@ -755,6 +782,7 @@ ScanOutcome PackSession::decide_command(const std::string& data, State& st, Row&
     ScanOutcome o = outcome(Verdict::pack_cancelled, st,
                             "Order " + open.order_id + " cancelled at this bench; unpack the box.");
     st.open.reset();
+    st.closed = false;
     return o;
   }
   if (cmd == "SHORT") {
@@ -841,7 +869,7 @@ ScanOutcome PackSession::decide_quantity(int quantity, State& st) {
   return outcome(Verdict::quantity_set, st, fmt::format("Next item counts {}. Scan it.", quantity));
 }
 
-ScanOutcome PackSession::decide_capture(const std::string& data, State& st, Row& row) {
+ScanOutcome PackSession::decide_capture(const drivers::Scan& scan, State& st, Row& row) {
   OpenOrder& open = *st.open;
   Pending& p = open.pending;
   const auto line = static_cast<std::size_t>(p.line);
@@ -849,6 +877,10 @@ ScanOutcome PackSession::decide_capture(const std::string& data, State& st, Row&
     p = Pending{};
     return outcome(Verdict::unknown_command, st, "Scan the item again.");
   }
+  if (p.kind == Pending::Kind::expiry) {
+    return decide_expiry(scan, st, row);
+  }
+  const std::string& data = scan.data;
   const std::string what = p.kind == Pending::Kind::serial ? "serial number" : "lot";
   // A product's code or an order's id is never a serial or a lot: the packer scanned the wrong
   // label. GS1 data with a GTIN in it is a product too.
@@ -866,17 +898,86 @@ ScanOutcome PackSession::decide_capture(const std::string& data, State& st, Row&
                        "Serial " + data + " is already packed in this order.");
       }
     }
-    if (open.lines[line].lot_required && p.lot.empty()) {
-      p.kind = Pending::Kind::lot;
-      p.serial = data;
-      return outcome(Verdict::lot_needed, st, "Now scan the lot of " + open.lines[line].name + ".");
-    }
-    const Pending taken = p;
-    return accept_items(st, row, static_cast<int>(line), 1, data, taken.lot, taken.expiry);
+    p.serial = data;
+  } else {
+    p.lot = data;
   }
-  const Pending taken = p;
-  return accept_items(st, row, static_cast<int>(line), taken.quantity > 0 ? taken.quantity : 1,
-                      taken.serial, data, taken.expiry);
+  return capture_next(st, row);
+}
+
+// The expiry date asked for: YYMMDD as printed on the pack, or a GS1 code that carries AI 17
+// and no product ("17YYMMDD", "(17)YYMMDD", a ]C1 or ]d2 scan of it).
+ScanOutcome PackSession::decide_expiry(const drivers::Scan& scan, State& st, Row& row) {
+  OpenOrder& open = *st.open;
+  Pending& p = open.pending;
+  const int line_no = p.line;
+  const auto& line = open.lines[static_cast<std::size_t>(line_no)];
+  const std::string& data = scan.data;
+  auto digits = [](std::string_view s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  std::optional<std::string> date;
+  if (data.size() == 6 && digits(data)) {
+    date = data;
+  } else if (data.size() == 8 && data.starts_with("17") && digits(data)) {
+    // A wedge that sends no symbology: "17" and six digits may also pass as a GTIN-8, but here
+    // an expiry was asked for.
+    date = data.substr(2);
+  } else {
+    const gs1::Reading r = gs1::read(data, scan.symbology);
+    if (const gs1::Element* e = r.find("17"); e && !r.gtin14) {
+      date = e->value;
+    }
+  }
+  ScanOutcome o;
+  if (!date) {
+    if (data == open.order_id || gs1::read(data, scan.symbology).gtin14 ||
+        orders_.knows_barcode(barcode_key(data)) || orders_.find(data)) {
+      o = outcome(Verdict::wrong_item, st,
+                  "That is a product or an order, not an expiry date: scan the expiry date of " +
+                      line.name + " (CMD-UNDO to go back).");
+    } else {
+      o = outcome(Verdict::rejected_scan, st,
+                  "'" + data + "' is not an expiry date: scan the expiry date of " + line.name +
+                      " (YYMMDD, or its GS1 code with (17); CMD-UNDO to go back).");
+    }
+  } else if (!is_expiry_date(*date)) {
+    o = outcome(Verdict::rejected_scan, st,
+                "The expiry date '" + *date + "' of " + line.name +
+                    " is not a date. Check the label (CMD-UNDO to go back).");
+  } else if (expiry_passed(*date, yyyymmdd(scan.received_at))) {
+    // The item in hand is out; the next one is scanned from the start.
+    p = Pending{};
+    o = outcome(Verdict::expired, st,
+                line.name + " expired (" + *date + "). Put it aside and take another.");
+  } else {
+    p.expiry = *date;
+    return capture_next(st, row);
+  }
+  o.line = line_no;
+  return o;
+}
+
+ScanOutcome PackSession::capture_next(State& st, Row& row) {
+  OpenOrder& open = *st.open;
+  Pending& p = open.pending;
+  const int line_no = p.line;
+  const auto& line = open.lines[static_cast<std::size_t>(line_no)];
+  ScanOutcome o;
+  if (line.lot_required && p.lot.empty()) {
+    p.kind = Pending::Kind::lot;
+    o = outcome(Verdict::lot_needed, st, "Now scan the lot of " + line.name + ".");
+  } else if (line.expiry_required && p.expiry.empty()) {
+    p.kind = Pending::Kind::expiry;
+    o = outcome(Verdict::expiry_needed, st,
+                "Now scan the expiry date of " + line.name + " (YYMMDD, or its (17) code).");
+  } else {
+    const Pending taken = p;
+    return accept_items(st, row, line_no, taken.quantity > 0 ? taken.quantity : 1, taken.serial,
+                        taken.lot, taken.expiry);
+  }
+  o.line = line_no;
+  return o;
 }
 
 ScanOutcome PackSession::decide_idle(const std::string& data, State& st) {
@@ -905,6 +1006,7 @@ ScanOutcome PackSession::decide_idle(const std::string& data, State& st) {
     orders_.set_status(data, OrderStatus::packing);
     st.open = load_open_order(db_.last_insert_id(), found->first, box, true, Pending{});
     st.idle_pending = Pending{};
+    st.closed = false;
     audit("state", data, json::object{{"event", "order_reopened"}, {"supervisor", supervisor}});
     emit("com.packbench.order.reopened.v1", data,
          json::object{{"order_id", data}, {"reopened_at", now_}, {"supervisor", supervisor}});
@@ -935,6 +1037,7 @@ ScanOutcome PackSession::decide_idle(const std::string& data, State& st) {
       .run();
   orders_.set_status(order.id, OrderStatus::packing);
   st.open = load_open_order(db_.last_insert_id(), order, 1, false, Pending{});
+  st.closed = false;
   audit("state", order.id, json::object{{"event", "order_opened"}});
   const int n = st.open->expected() - st.open->scanned();
   return outcome(Verdict::order_opened, st,
@@ -1017,6 +1120,15 @@ ScanOutcome PackSession::decide_item(const drivers::Scan& scan, State& st, Row& 
     open.pending.serial = serial;
     open.pending.expiry = expiry;
     o = outcome(Verdict::lot_needed, st, "Now scan the lot of " + line.name + ".");
+  } else if (line.expiry_required && expiry.empty()) {
+    open.pending = Pending{};
+    open.pending.kind = Pending::Kind::expiry;
+    open.pending.line = static_cast<int>(*matched);
+    open.pending.quantity = quantity;
+    open.pending.serial = serial;
+    open.pending.lot = lot;
+    o = outcome(Verdict::expiry_needed, st,
+                "Now scan the expiry date of " + line.name + " (YYMMDD, or its (17) code).");
   } else {
     return accept_items(st, row, static_cast<int>(*matched), quantity, serial, lot, expiry);
   }
@@ -1036,6 +1148,7 @@ ScanOutcome PackSession::accept_items(State& st, Row& row, int line_no, int qty,
   }
   line.scanned += qty;
   open.boxes[open.box] += qty;
+  open.session_items += qty;
   if (!serial.empty()) {
     line.serials.push_back(serial);
   }
@@ -1119,6 +1232,7 @@ ScanOutcome PackSession::undo(State& st, Row& row) {
   auto& line = open.lines.at(line_no);
   line.scanned -= qty;
   open.boxes[box] -= qty;
+  open.session_items -= qty;
   if (serial) {
     line.serials.erase(std::remove(line.serials.begin(), line.serials.end(), *serial),
                        line.serials.end());
@@ -1209,7 +1323,9 @@ std::string PackSession::finish_order(State& st, const std::optional<json::objec
   audit("state", open.order_id,
         json::object{{"event", exception ? "order_closed_short" : "order_complete"}});
   emit("com.packbench.order.packed.v1", open.order_id, std::move(data));
+  // complete -> closed: the same transaction; nobody sees `complete` after the commit.
   st.open.reset();
+  st.closed = true;
   return print_order(open.order_id, static_cast<int>(boxes.size()));
 }
 
@@ -1266,8 +1382,25 @@ std::string PackSession::print_order(const std::string& order_id, int boxes) {
   return note;
 }
 
+BenchState PackSession::bench_state() const {
+  if (!state_.open) {
+    return state_.closed ? BenchState::closed : BenchState::idle;
+  }
+  const OpenOrder& open = *state_.open;
+  switch (open.pending.kind) {
+    case Pending::Kind::quantity:
+    case Pending::Kind::serial:
+    case Pending::Kind::lot:
+    case Pending::Kind::expiry:
+      return BenchState::scanning;  // an item is in hand
+    default:
+      return open.session_items > 0 ? BenchState::scanning : BenchState::order_open;
+  }
+}
+
 json::object PackSession::snapshot() const {
   json::object s;
+  s["state"] = to_string(bench_state());
   s["packer"] = state_.packer.empty() ? json::value() : json::value(state_.packer);
   s["pending"] = state_.idle_pending.to_json();
   if (!state_.open) {
@@ -1293,6 +1426,7 @@ json::object PackSession::snapshot() const {
                                  {"qty", l.qty},
                                  {"serial_required", l.serial_required},
                                  {"lot_required", l.lot_required},
+                                 {"expiry_required", l.expiry_required},
                                  {"serials", std::move(serials)}});
   }
   s["lines"] = std::move(lines);

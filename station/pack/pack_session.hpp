@@ -1,7 +1,14 @@
 // The pack session: what happens at the bench between "scan an order" and "parcel closed".
 //
-//   idle --(order id)--> open --(item scans, quantities, serials, lots, boxes)--> complete
-//        <------------- closed: labels queued, order.packed written --------------'
+//   idle, closed --(order id)--> order_open --(an item)--> scanning --(last item)--> complete
+//                                    ^----(undo to none)-----'                          |
+//   idle <--(CMD-CANCEL)-- order_open, scanning         closed <--(the same commit)----'
+//   order_open, scanning --(CMD-SHORT, supervisor, reason)--> closed (short)
+//   idle, closed --(CMD-REOPEN, supervisor, order id)--> order_open
+//
+// `complete` lasts only inside the transaction of the last item's scan (labels and the
+// order.packed event are written there); what anyone sees after the commit is `closed`
+// (docs/packing.md, "The bench's state").
 //
 // Besides orders and items the packer scans the bench's own codes (see PackRules): a badge to
 // log in or out, a quantity before an item, commands (undo the last scan, cancel, close the box
@@ -40,6 +47,7 @@ enum class Verdict {
   quantity_set,        // the next item scan counts this many
   serial_needed,       // the item needs its serial: scan it next
   lot_needed,          // the item needs its lot: scan it next
+  expiry_needed,       // the item needs its expiry date: scan it next
   scan_undone,         // the last scan (or the pending quantity/serial/lot/override) is undone
   box_closed,          // this box's label prints; the next items go to the next box
   pack_cancelled,      // the packer gave up on this order; it can be packed again
@@ -77,6 +85,17 @@ enum class Verdict {
 std::string_view to_string(Verdict v);
 bool is_accepted(Verdict v);
 
+// Where the bench is in the pack of an order, as the packer, the UI and /healthz see it.
+enum class BenchState {
+  idle,        // no order open, and the last pack (if any) was cancelled
+  order_open,  // an order is open and nothing of it is counted in this session yet
+  scanning,    // items of the open order are counted, or one is in hand (quantity, serial...)
+  complete,    // all items in: labels, prints and events are being written, in the last
+               // item's own transaction; never seen after its commit
+  closed,      // no order open; the last pack closed its order (complete or short)
+};
+std::string_view to_string(BenchState s);
+
 struct LineProgress {
   std::string sku;
   std::string name;
@@ -85,17 +104,18 @@ struct LineProgress {
   int qty = 0;
   bool serial_required = false;
   bool lot_required = false;
+  bool expiry_required = false;
   std::vector<std::string> serials;
 };
 
 // What the next scan will be taken as, besides an ordinary order or item scan.
 struct Pending {
-  enum class Kind { none, quantity, serial, lot, supervisor, reason, reopen_order };
+  enum class Kind { none, quantity, serial, lot, expiry, supervisor, reason, reopen_order };
   Kind kind = Kind::none;
-  int quantity = 0;        // quantity: the count for the next item
-  int line = -1;           // serial, lot: for which line
-  std::string serial;      // lot: the serial already read or scanned for the item
-  std::string lot;         // serial: a lot already read with the item
+  int quantity = 0;        // quantity: the count for the next item; lot, expiry: of the item
+  int line = -1;           // serial, lot, expiry: for which line
+  std::string serial;      // lot, expiry: the serial already read or scanned for the item
+  std::string lot;         // serial, expiry: a lot already read or scanned for the item
   std::string expiry;      // serial, lot: an expiry already read with the item
   std::string purpose;     // supervisor: "short" or "reopen"
   std::string supervisor;  // reason, reopen_order: who agreed
@@ -114,6 +134,8 @@ struct OpenOrder {
   std::vector<LineProgress> lines;
   Pending pending;
   std::map<int, int> boxes;  // items in each box, net of undos; earlier sessions' boxes too
+  int session_items = 0;     // items counted in this session, net of undos (a reopened order
+                             // counts its earlier items in `lines`, not here)
   int scanned() const;
   int expected() const;
 };
@@ -165,8 +187,9 @@ class PackSession {
 
   const std::optional<OpenOrder>& current() const { return state_.open; }
   const std::string& packer() const { return state_.packer; }
-  // The bench's state as JSON: packer, open order, box, lines, pending. Two stations that took
-  // the same scans have equal snapshots.
+  BenchState bench_state() const;
+  // The bench's state as JSON: state, packer, open order, box, lines, pending. Two stations
+  // that took the same scans have equal snapshots.
   boost::json::object snapshot() const;
 
  private:
@@ -174,6 +197,7 @@ class PackSession {
     std::optional<OpenOrder> open;
     std::string packer;
     Pending idle_pending;  // reopen authorisation while no order is open
+    bool closed = false;   // no order open, and the last pack closed its order
   };
   struct Row {  // what the scan's own row records besides the verdict
     std::optional<int> line;
@@ -197,7 +221,10 @@ class PackSession {
   ScanOutcome decide_command(const std::string& data, State& st, Row& row);
   ScanOutcome decide_reason(const std::string& data, State& st);
   ScanOutcome decide_quantity(int quantity, State& st);
-  ScanOutcome decide_capture(const std::string& data, State& st, Row& row);
+  ScanOutcome decide_capture(const drivers::Scan& scan, State& st, Row& row);
+  ScanOutcome decide_expiry(const drivers::Scan& scan, State& st, Row& row);
+  // After an item's serial or lot: what else its line needs, or the item counted.
+  ScanOutcome capture_next(State& st, Row& row);
   ScanOutcome decide_idle(const std::string& data, State& st);
   ScanOutcome decide_item(const drivers::Scan& scan, State& st, Row& row);
   ScanOutcome accept_items(State& st, Row& row, int line, int qty, std::string serial,

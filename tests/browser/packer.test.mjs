@@ -59,7 +59,7 @@ const ORDERS = {
       id: "DEMO-1003",
       customer: { name: "佐藤 健", locale: "ja" },
       lines: [
-        { sku: "MATCHA-30", name: "Ceremonial matcha 30 g", qty: 3, barcodes: ["4901234500020"], lot_required: true },
+        { sku: "MATCHA-30", name: "Ceremonial matcha 30 g", qty: 3, barcodes: ["4901234500020"], lot_required: true, expiry_required: true },
         { sku: "KETTLE-TETSU", name: "Tetsubin kettle", qty: 1, barcodes: ["09506000134352"], serial_required: true },
       ],
     },
@@ -423,7 +423,7 @@ test("multi-box and undo: a box closes, its label prints, the next items go to t
   await page.click("#locale");
 });
 
-test("exceptions: a lot prompt, then a short pick with the supervisor's PIN and a reason", async () => {
+test("exceptions: a lot and an expiry prompt, then a short pick with the supervisor's PIN and a reason", async () => {
   assert.equal((await scan(page, "DEMO-1003")).verdict, "order_opened");
   let v = await scan(page, "4901234500020");
   assert.equal(v.verdict, "lot_needed");
@@ -432,6 +432,13 @@ test("exceptions: a lot prompt, then a short pick with the supervisor's PIN and 
   assert.match(await text("#prompt-text"), /Scan the lot of Ceremonial matcha 30 g/);
   await shot("13-lot-prompt");
   v = await scan(page, "LOT-2026-A1");
+  assert.equal(v.verdict, "expiry_needed");
+  assert.equal(await page.getAttribute("body", "data-tone"), "prompt");
+  assert.equal(await page.getAttribute("#prompt", "data-kind"), "expiry");
+  assert.match(await text("#prompt-text"), /Scan the expiry date of Ceremonial matcha 30 g/);
+  assert.match(await text("#verdict-title"), /Expiry date needed/);
+  assert.match(await text("#lines"), /LOT · EXP/);
+  v = await scan(page, "351231");
   assert.equal(v.verdict, "item_accepted");
   assert.equal(await page.getAttribute("#prompt", "data-kind"), "none");
 

@@ -1,15 +1,25 @@
-// hid: the key decoder on its own, then the backend reading recorded `struct input_event`
-// streams through a FIFO (a real fd the backend polls and reads, as it would /dev/input/eventN).
-// /dev/uinput is not available on the machines this suite runs on, so there is no uinput test.
+// hid: the key decoder on its own; the backend reading `struct input_event` streams through a
+// FIFO (a real fd the backend polls and reads, as it would /dev/input/eventN), from strokes
+// made here and from recordings in evtest's format (hid_recordings/); and the backend on a real
+// evdev node: a virtual keyboard made through /dev/uinput, where the machine has it (the test
+// says why it skips where it does not).
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <linux/input.h>
+#include <linux/uinput.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
+#include <optional>
+#include <sstream>
+#include <vector>
 
 #include "packbench/drivers/scanner.hpp"
 #include "scanner/hid/key_decoder.hpp"
@@ -376,4 +386,279 @@ TEST(HidScanner, ReopensWhenUnpluggedAndPluggedBack) {
   ASSERT_TRUE(bench.wait_for_scans(3));
   EXPECT_EQ(bench.scans[2].data, "AFTER");
   EXPECT_TRUE(bench.scans[2].rejected.empty());
+}
+
+// --- recordings in evtest's format ----------------------------------------------------------
+
+namespace {
+
+// The input_event records of a recording as evtest prints it ("Event: time T, type 1 (EV_KEY),
+// code 30 (KEY_A), value 1"; "-------------- SYN_REPORT ------------"); every other line (the
+// device description evtest prints first) is skipped. MSC_SCAN and MSC_RAW values are in hex,
+// as evtest prints them.
+std::string read_evtest(const std::filesystem::path& path) {
+  std::istringstream in(pt::read_file(path));
+  std::string line;
+  std::string records;
+  auto number_after = [&](const char* key, int base) -> std::optional<long> {
+    const auto at = line.find(key);
+    if (at == std::string::npos) {
+      return std::nullopt;
+    }
+    return std::strtol(line.c_str() + at + std::strlen(key), nullptr, base);
+  };
+  while (std::getline(in, line)) {
+    if (!line.starts_with("Event: time ")) {
+      continue;
+    }
+    const auto type = number_after(", type ", 10);
+    if (!type) {
+      if (line.find("SYN_DROPPED") != std::string::npos) {
+        records += event(EV_SYN, SYN_DROPPED, 0);
+      } else if (line.find("SYN_REPORT") != std::string::npos) {
+        records += event(EV_SYN, SYN_REPORT, 0);
+      }
+      continue;
+    }
+    const auto code = number_after(", code ", 10);
+    const bool hex = *type == EV_MSC && code && (*code == MSC_SCAN || *code == MSC_RAW);
+    const auto value = number_after(", value ", hex ? 16 : 10);
+    if (code && value) {
+      records += event(static_cast<std::uint16_t>(*type), static_cast<std::uint16_t>(*code),
+                       static_cast<std::int32_t>(*value));
+    }
+  }
+  return records;
+}
+
+std::filesystem::path recording(const char* name) {
+  return std::filesystem::path(PACKBENCH_HID_RECORDINGS_DIR) / name;
+}
+
+}  // namespace
+
+TEST(HidScanner, ReplaysAUsRecordingWithCtrlBracketGs) {
+  pt::TempDir dir;
+  EventPipe pipe(dir / "event-kbd");
+  pt::ScannerBench bench;
+  bench.start(hid_options(dir / "event-kbd"));
+  ASSERT_TRUE(bench.wait_for_state(pd::DeviceState::ready));
+  const std::string records = read_evtest(recording("us-gs1-128-ctrl-gs.evtest"));
+  ASSERT_EQ(records.size() % sizeof(input_event), 0u);
+  ASSERT_GT(records.size(), 100 * sizeof(input_event));
+  ASSERT_TRUE(pipe.write(records));
+  ASSERT_TRUE(bench.wait_for_scans(2));
+  EXPECT_TRUE(bench.scans[0].rejected.empty()) << bench.scans[0].rejected;
+  EXPECT_EQ(bench.scans[0].symbology, "]C1");
+  EXPECT_EQ(bench.scans[0].data,
+            "0109523456789013\x1D"
+            "10LOT42");
+  EXPECT_EQ(bench.scans[1].data, "4901234567894");
+  EXPECT_EQ(bench.scans.size(), 2u);
+}
+
+TEST(HidScanner, ReplaysAJpRecordingWithAltCodeGsAndTab) {
+  pt::TempDir dir;
+  EventPipe pipe(dir / "event-kbd");
+  pt::ScannerBench bench;
+  auto o = hid_options(dir / "event-kbd");
+  o.layout = pd::KeyboardLayout::jp;
+  o.terminator = pd::Terminator::tab;
+  bench.start(o);
+  ASSERT_TRUE(bench.wait_for_state(pd::DeviceState::ready));
+  ASSERT_TRUE(pipe.write(read_evtest(recording("jp-datamatrix-alt-gs-tab.evtest"))));
+  ASSERT_TRUE(bench.wait_for_scans(1));
+  EXPECT_TRUE(bench.scans[0].rejected.empty()) << bench.scans[0].rejected;
+  EXPECT_EQ(bench.scans[0].symbology, "]d2");
+  EXPECT_EQ(bench.scans[0].data,
+            "01\x1D"
+            "21A@B");
+}
+
+// --- a real evdev node: a virtual keyboard through /dev/uinput --------------------------------
+
+namespace {
+
+// A USB keyboard as far as the kernel's input layer is concerned: it gets an evdev node
+// (/dev/input/eventN) that can be grabbed, and what is written here arrives there as a
+// keyboard's reports.
+class VirtualKeyboard {
+ public:
+  VirtualKeyboard() = default;
+  VirtualKeyboard(const VirtualKeyboard&) = delete;
+  VirtualKeyboard& operator=(const VirtualKeyboard&) = delete;
+  ~VirtualKeyboard() { destroy(); }
+
+  // Empty when the keyboard and its node are there; else why not, for GTEST_SKIP.
+  std::string create(const std::string& name, const std::filesystem::path& scratch) {
+    fd_ = ::open("/dev/uinput", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd_ < 0) {
+      return std::string("/dev/uinput exists but cannot be opened: ") + std::strerror(errno) +
+             " (the test needs write access to it, as root or through a udev rule)";
+    }
+    bool ok = ::ioctl(fd_, UI_SET_EVBIT, EV_KEY) == 0 && ::ioctl(fd_, UI_SET_EVBIT, EV_MSC) == 0 &&
+              ::ioctl(fd_, UI_SET_MSCBIT, MSC_SCAN) == 0;
+    for (int key = KEY_ESC; ok && key <= KEY_F24; ++key) {
+      ok = ::ioctl(fd_, UI_SET_KEYBIT, key) == 0;
+    }
+    if (!ok) {
+      return std::string("uinput refused the keyboard's keys: ") + std::strerror(errno);
+    }
+    uinput_setup setup{};
+    setup.id.bustype = BUS_USB;
+    setup.id.vendor = 0x1209;  // pid.codes' test vendor id
+    setup.id.product = 0x0001;
+    std::snprintf(setup.name, sizeof setup.name, "%s", name.c_str());
+    if (::ioctl(fd_, UI_DEV_SETUP, &setup) != 0 || ::ioctl(fd_, UI_DEV_CREATE) != 0) {
+      return std::string("uinput could not create the keyboard: ") + std::strerror(errno);
+    }
+    created_ = true;
+    // Found by name, as IT finds a scanner: the event handler of the input device called so.
+    std::string event_name;
+    if (!pt::wait_until(
+            [&] {
+              std::error_code ec;
+              for (const auto& e : std::filesystem::directory_iterator("/sys/class/input", ec)) {
+                const std::string entry = e.path().filename().string();
+                if (entry.starts_with("event") &&
+                    first_line(e.path() / "device" / "name") == name) {
+                  event_name = entry;
+                  return true;
+                }
+              }
+              return false;
+            },
+            10s)) {
+      return "the uinput keyboard '" + name + "' has no event node in /sys/class/input";
+    }
+    node = std::filesystem::path("/dev/input") / event_name;
+    // udev makes /dev/input/eventN; a container without udev may not: make the node from its
+    // device number then.
+    if (!pt::wait_until([&] { return std::filesystem::exists(node); }, 5s)) {
+      unsigned major_no = 0;
+      unsigned minor_no = 0;
+      const std::string dev =
+          first_line(std::filesystem::path("/sys/class/input") / event_name / "dev");
+      node = scratch / event_name;
+      if (std::sscanf(dev.c_str(), "%u:%u", &major_no, &minor_no) != 2 ||
+          ::mknod(node.c_str(), S_IFCHR | 0600, makedev(major_no, minor_no)) != 0) {
+        return "no /dev/input/" + event_name + " for the uinput keyboard, and none can be made (" +
+               std::strerror(errno) + ")";
+      }
+    }
+    const int probe = ::open(node.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (probe < 0) {
+      return "cannot read " + node.string() + ": " + std::strerror(errno);
+    }
+    ::close(probe);
+    return "";
+  }
+
+  bool emit(const std::string& records) {
+    return ::write(fd_, records.data(), records.size()) == static_cast<ssize_t>(records.size());
+  }
+
+  // The keyboard is unplugged.
+  void destroy() {
+    if (fd_ < 0) {
+      return;
+    }
+    if (created_) {
+      ::ioctl(fd_, UI_DEV_DESTROY);
+    }
+    ::close(fd_);
+    fd_ = -1;
+  }
+
+  std::filesystem::path node;
+
+ private:
+  static std::string first_line(const std::filesystem::path& p) {
+    std::ifstream in(p);
+    std::string line;
+    std::getline(in, line);
+    return line;
+  }
+
+  int fd_ = -1;
+  bool created_ = false;
+};
+
+// Runs every handler that is ready: the backend takes what the kernel holds for it.
+void drain(boost::asio::io_context& io) {
+  if (io.stopped()) {
+    io.restart();
+  }
+  while (io.poll() > 0) {
+  }
+}
+
+}  // namespace
+
+TEST(HidScanner, ReadsARealUinputKeyboardAndHoldsItsGrab) {
+  if (::access("/dev/uinput", F_OK) != 0) {
+    GTEST_SKIP() << "/dev/uinput does not exist on this machine (no uinput module, or a "
+                    "container without the device): the virtual-keyboard test cannot run here";
+  }
+  pt::TempDir dir;
+  VirtualKeyboard keyboard;
+  const std::string name = "Packbench test wedge " + std::to_string(::getpid());
+  if (const std::string why = keyboard.create(name, dir.path()); !why.empty()) {
+    GTEST_SKIP() << why;
+  }
+  pt::ScannerBench bench;
+  bench.start(hid_options(keyboard.node));
+  ASSERT_TRUE(bench.wait_for_state(pd::DeviceState::ready)) << bench.scanner->status().detail;
+  const std::string detail = bench.scanner->status().detail;
+  EXPECT_NE(detail.find("(" + name + ")"), std::string::npos) << detail;  // EVIOCGNAME
+  EXPECT_EQ(detail.find("cannot grab"), std::string::npos) << detail;
+  EXPECT_EQ(detail.find("not an input device"), std::string::npos) << detail;
+
+  // The station holds the grab: nobody else can take it...
+  const int other = ::open(keyboard.node.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  ASSERT_GE(other, 0) << std::strerror(errno);
+  errno = 0;
+  EXPECT_EQ(::ioctl(other, EVIOCGRAB, 1), -1);
+  EXPECT_EQ(errno, EBUSY) << std::strerror(errno);
+
+  // A GS1-128 scan and an EAN-13, typed stroke by stroke. The kernel keeps 64 events per reader
+  // and drops the rest (SYN_DROPPED), so each stroke is taken in before the next is typed.
+  std::vector<std::string> strokes;
+  for (char c : std::string("]C10109523456789013")) {
+    strokes.push_back(type_us(std::string(1, c)));
+  }
+  strokes.push_back(stroke(KEY_RIGHTBRACE, {KEY_LEFTCTRL}));  // GS
+  for (char c : std::string("10LOT42")) {
+    strokes.push_back(type_us(std::string(1, c)));
+  }
+  strokes.push_back(stroke(KEY_ENTER));
+  for (char c : std::string("4901234567894")) {
+    strokes.push_back(type_us(std::string(1, c)));
+  }
+  strokes.push_back(stroke(KEY_KPENTER));
+  for (const auto& s : strokes) {
+    ASSERT_TRUE(keyboard.emit(s)) << std::strerror(errno);
+    drain(bench.io);
+  }
+  ASSERT_TRUE(bench.wait_for_scans(2));
+  EXPECT_TRUE(bench.scans[0].rejected.empty()) << bench.scans[0].rejected;
+  EXPECT_EQ(bench.scans[0].symbology, "]C1");
+  EXPECT_EQ(bench.scans[0].data,
+            "0109523456789013\x1D"
+            "10LOT42");
+  EXPECT_TRUE(bench.scans[1].rejected.empty()) << bench.scans[1].rejected;
+  EXPECT_EQ(bench.scans[1].data, "4901234567894");
+
+  // ... and nobody else saw a key of it: with the grab, evdev gives the events to the grabber
+  // only (the console and a desktop see nothing either).
+  input_event seen{};
+  errno = 0;
+  EXPECT_EQ(::read(other, &seen, sizeof seen), -1) << "a reader without the grab got an event";
+  EXPECT_EQ(errno, EAGAIN);
+  ::close(other);
+
+  // Unplugged: the scanner goes offline and keeps trying.
+  keyboard.destroy();
+  ASSERT_TRUE(bench.wait_for_state(pd::DeviceState::offline)) << bench.scanner->status().detail;
+  EXPECT_EQ(bench.scans.size(), 2u);
 }

@@ -8,6 +8,7 @@
 
 #include <boost/json/serialize.hpp>
 #include <cstdlib>
+#include <deque>
 #include <random>
 
 #include "pack_fixture.hpp"
@@ -29,15 +30,38 @@ const char* kOrders = R"({"orders": [
   {"id": "K-4", "lines": [{"sku": "TEA", "name": "Tea", "qty": 5, "barcodes": ["4901234567894"]}]}
 ]})";
 
-// What a packer might scan at this bench, good and bad.
-const std::vector<std::string> kVocabulary = {"K-1",          "K-2",           "K-3",
-                                              "K-4",          "4901234567894", "4901234567894",
-                                              "222",          "222",           "09506000134352",
-                                              "012345678905", "SN-1",          "SN-2",
-                                              "SN-3",         "QTY-2",         "x3",
-                                              "CMD-UNDO",     "CMD-CLOSE-BOX", "CMD-CANCEL",
-                                              "PK-1",         "PK-2",          "NOPE",
-                                              "K-9"};
+// What a packer might scan at this bench, good and bad. The longer entries are scanned in a
+// row: a supervisor closing the order short or reopening a packed one (each scan of them may
+// still be the one the kill lands on).
+const std::vector<std::vector<std::string>> kVocabulary = {
+    {"K-1"},
+    {"K-2"},
+    {"K-3"},
+    {"K-4"},
+    {"4901234567894"},
+    {"4901234567894"},
+    {"222"},
+    {"222"},
+    {"09506000134352"},
+    {"012345678905"},
+    {"SN-1"},
+    {"SN-2"},
+    {"SN-3"},
+    {"QTY-2"},
+    {"x3"},
+    {"CMD-UNDO"},
+    {"CMD-CLOSE-BOX"},
+    {"CMD-CANCEL"},
+    {"PK-1"},
+    {"PK-2"},
+    {"NOPE"},
+    {"K-9"},
+    {"CMD-SHORT", "SV-1", "RC-SHORT-PICK"},
+    {"CMD-SHORT", "SV-1", "RC-DAMAGED"},
+    {"CMD-REOPEN", "SV-1", "K-1"},
+    {"CMD-REOPEN", "SV-1", "K-3"},
+    {"SV-1"},
+};
 
 int env_int(const char* name, int fallback) {
   const char* v = std::getenv(name);
@@ -77,9 +101,12 @@ std::vector<std::string> durable_rows(
            "SELECT id || ':' || status FROM orders ORDER BY id",
            "SELECT type || ':' || coalesce(subject, '') FROM outbox ORDER BY seq",
            "SELECT coalesce(order_id, '') || ':' || role FROM print_jobs ORDER BY id",
-           "SELECT order_id || ':' || state || ':' || box FROM pack_sessions ORDER BY id",
+           "SELECT order_id || ':' || state || ':' || box || ':' || reopened || ':' || "
+           "coalesce(exception, '') FROM pack_sessions ORDER BY id",
            "SELECT verdict || ':' || qty || ':' || undone || ':' || coalesce(box, 0) || ':' || "
-           "coalesce(undoes, 0) FROM scans ORDER BY id",
+           "coalesce(undoes, 0) || ':' || coalesce(packer, '') FROM scans ORDER BY id",
+           "SELECT kind || ':' || coalesce(order_id, '') || ':' || coalesce(packer, '') || ':' || "
+           "detail || ':' || scan_id FROM audit ORDER BY id",
        }) {
     for (auto& r : q(sql)) {
       rows.push_back(std::string(sql).substr(7, 12) + " " + r);
@@ -110,11 +137,25 @@ TEST(Durability, KilledAtRandomPointsTheStationRestartsInTheModelsState) {
                      std::to_string(scanner_port) +
                      "\"\n"
                      "[[printer]]\nname = \"label\"\ntype = \"file\"\n"
+                     "[[pack.supervisor]]\nid = \"sv-1\"\nbadge = \"SV-1\"\n"
                      "[log]\nlevel = \"warn\"\n");
   pt::NotifySocket notify(dir / "notify.sock");
 
   // The model: the same pack session, in this process, never killed.
-  pt::Station model(kOrders);
+  packbench::station::PackRules rules;
+  rules.supervisors.push_back({"sv-1", "SV-1", ""});
+  pt::Station model(kOrders, rules);
+  // The scans to send, drawn from the vocabulary; an override's scans follow one another.
+  std::deque<std::string> queued;
+  auto next_scan = [&] {
+    if (queued.empty()) {
+      const auto& entry = kVocabulary[rng() % kVocabulary.size()];
+      queued.assign(entry.begin(), entry.end());
+    }
+    std::string scan = queued.front();
+    queued.pop_front();
+    return scan;
+  };
 
   std::vector<std::string> sent;  // every scan line written to the scanner port
   std::size_t model_applied = 0;  // how many committed scans the model has taken
@@ -165,13 +206,13 @@ TEST(Durability, KilledAtRandomPointsTheStationRestartsInTheModelsState) {
     // A few scans, each waited for, then one more and a kill at a random moment.
     const int settled = std::uniform_int_distribution<int>(0, 3)(rng);
     for (int i = 0; i < settled; ++i) {
-      const std::string scan = kVocabulary[rng() % kVocabulary.size()];
+      const std::string scan = next_scan();
       ASSERT_TRUE(pt::tcp_send(scanner_port, scan + "\n"));
       sent.push_back(scan);
       ASSERT_TRUE(pt::wait_until([&] { return committed().size() == sent.size(); }, 20s))
           << stationd.errors();
     }
-    const std::string last = kVocabulary[rng() % kVocabulary.size()];
+    const std::string last = next_scan();
     ASSERT_TRUE(pt::tcp_send(scanner_port, last + "\n"));
     sent.push_back(last);
     const auto delay = std::chrono::microseconds(std::uniform_int_distribution<int>(0, 3000)(rng));
@@ -184,6 +225,12 @@ TEST(Durability, KilledAtRandomPointsTheStationRestartsInTheModelsState) {
   }
   // The kills did land in the middle of scans, not only between them.
   EXPECT_GT(in_flight_kills, 0);
-  std::printf("%d kill points, %d with a scan in flight, %zu scans committed\n", kills,
-              in_flight_kills, sent.size());
+  // The overrides did happen: orders closed short and reopened, and both survived the kills.
+  const auto sessions = store->column(
+      "SELECT count(*) FILTER (WHERE exception IS NOT NULL) || '/' || "
+      "count(*) FILTER (WHERE reopened = 1) FROM pack_sessions");
+  std::printf(
+      "%d kill points, %d with a scan in flight, %zu scans committed, %s packs closed "
+      "short/reopened\n",
+      kills, in_flight_kills, sent.size(), sessions.empty() ? "?" : sessions[0].c_str());
 }

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <map>
 #include <set>
 
@@ -103,8 +104,11 @@ TEST_F(StationdTest, PacksAnOrderEndToEndAndSurvivesAKillMidOrder) {
   EXPECT_EQ(h.at("station").at("id").as_string(), "pack-01");
   EXPECT_EQ(h.at("devices").as_array().size(), 2u);
 
-  // First order, through the scanner port: the order id, then its items.
-  ASSERT_TRUE(pt::tcp_send(scanner_port, "E2E-1\n4901234567894\n4901234567894\n"));
+  EXPECT_EQ(h.at("pack").at("state").as_string(), "idle");
+
+  // First order, through the scanner port: packer 7's badge, the order id, then its items and
+  // a code that is no product.
+  ASSERT_TRUE(pt::tcp_send(scanner_port, "PK-7\nE2E-1\n4901234567894\nBOGUS\n4901234567894\n"));
   ASSERT_TRUE(printer.wait_for_jobs(1)) << stationd->errors();
   ASSERT_TRUE(collector.wait_for_requests(1)) << stationd->errors();
 
@@ -123,9 +127,10 @@ TEST_F(StationdTest, PacksAnOrderEndToEndAndSurvivesAKillMidOrder) {
   EXPECT_EQ(events[0].at("subject").as_string(), "E2E-1");
   const std::string first_id(events[0].at("id").as_string());
 
-  // Second order: two of its three items, then the station dies without warning.
-  ASSERT_TRUE(pt::tcp_send(scanner_port, "E2E-2\n4909876543214\n4901234500020\n"));
+  // Second order, by packer 8: two of its three items, then the station dies without warning.
+  ASSERT_TRUE(pt::tcp_send(scanner_port, "PK-8\nE2E-2\n4909876543214\n4901234500020\n"));
   ASSERT_TRUE(wait_for_pack("E2E-2", 2)) << stationd->errors();
+  EXPECT_EQ(health().at("pack").at("state").as_string(), "scanning");
   stationd->signal(SIGKILL);
   ASSERT_EQ(stationd->wait(), 128 + SIGKILL);
 
@@ -134,6 +139,8 @@ TEST_F(StationdTest, PacksAnOrderEndToEndAndSurvivesAKillMidOrder) {
   ASSERT_TRUE(wait_for_pack("E2E-2", 2)) << again->errors();
   h = health();
   EXPECT_EQ(h.at("pack").at("expected").as_int64(), 3);
+  EXPECT_EQ(h.at("pack").at("state").as_string(), "scanning");
+  EXPECT_EQ(h.at("pack").at("packer").as_string(), "8");
 
   // The last item completes it: one more label, one more event.
   ASSERT_TRUE(pt::tcp_send(scanner_port, "4901234500020\n"));
@@ -162,13 +169,42 @@ TEST_F(StationdTest, PacksAnOrderEndToEndAndSurvivesAKillMidOrder) {
     return !hh.empty() && hh.at("outbox").at("depth").as_int64() == 0;
   }));
 
-  // The figures, as Prometheus scrapes them.
+  // The figures. Packer 7: the badge, E2E-1, two items and one refused code (5 scans, 1
+  // refused); packer 8: the badge, E2E-2 and three items across the kill (5 scans). The station
+  // is the sum of both.
+  h = health();
+  EXPECT_EQ(h.at("pack").at("state").as_string(), "closed");
+  const auto& packing = h.at("packing").as_object();
+  EXPECT_EQ(packing.at("items_per_hour").as_int64(), 5);
+  EXPECT_EQ(packing.at("packs_per_hour").as_int64(), 2);
+  EXPECT_DOUBLE_EQ(packing.at("error_rate").as_double(), 0.1);
+  EXPECT_EQ(packing.at("scans_total").as_int64(), 10);
+  EXPECT_EQ(packing.at("rejected_total").as_int64(), 1);
+  const auto& packers = packing.at("packers").as_object();
+  ASSERT_EQ(packers.size(), 2u) << json::serialize(packing);
+  EXPECT_EQ(packers.at("7").at("items_per_hour").as_int64(), 2);
+  EXPECT_DOUBLE_EQ(packers.at("7").at("error_rate").as_double(), 0.2);
+  EXPECT_EQ(packers.at("8").at("items_per_hour").as_int64(), 3);
+  EXPECT_EQ(packers.at("8").at("packs_per_hour").as_int64(), 1);
+  EXPECT_DOUBLE_EQ(packers.at("8").at("error_rate").as_double(), 0.0);
+
+  // The same figures, as Prometheus scrapes them.
   const auto metrics = pt::http_get(ui_port, "/metrics");
   ASSERT_TRUE(metrics);
   EXPECT_EQ(metrics->first, 200);
-  EXPECT_NE(metrics->second.find("packbench_packs_total{station=\"pack-01\"} 2\n"),
-            std::string::npos)
-      << metrics->second;
+  for (const char* line : {
+           "packbench_packs_total{station=\"pack-01\"} 2\n",
+           "packbench_items_per_hour{station=\"pack-01\"} 5\n",
+           "packbench_items_per_hour{station=\"pack-01\",packer=\"7\"} 2\n",
+           "packbench_items_per_hour{station=\"pack-01\",packer=\"8\"} 3\n",
+           "packbench_scan_error_rate{station=\"pack-01\"} 0.1\n",
+           "packbench_scan_error_rate{station=\"pack-01\",packer=\"7\"} 0.2\n",
+           "packbench_scan_error_rate{station=\"pack-01\",packer=\"8\"} 0\n",
+           "packbench_packs_per_hour{station=\"pack-01\",packer=\"8\"} 1\n",
+       }) {
+    EXPECT_NE(metrics->second.find(line), std::string::npos) << line << metrics->second;
+  }
+  EXPECT_EQ(metrics->second.find("packer=\"none\""), std::string::npos) << metrics->second;
   EXPECT_NE(metrics->second.find("packbench_device_up{station=\"pack-01\",kind=\"printer\","
                                  "name=\"label\"} 1"),
             std::string::npos)

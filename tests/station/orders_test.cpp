@@ -59,6 +59,24 @@ TEST(OrdersFile, EachBadOrderIsReportedAndTheGoodOnesKept) {
   EXPECT_EQ(parsed.problems[7].where, "orders[8].lines[0].qty");
 }
 
+TEST(OrdersFile, SerialLotAndExpiryFlagsAreReadAndMustBeBooleans) {
+  const auto parsed = ps::parse_orders_json(R"([
+    {"id": "F-1", "lines": [{"sku": "S", "barcodes": ["1"], "serial_required": true,
+                             "lot_required": true, "expiry_required": true},
+                            {"sku": "T", "barcodes": ["2"], "expiry_required": null}]},
+    {"id": "F-2", "lines": [{"sku": "S", "barcodes": ["1"], "expiry_required": "yes"}]}
+  ])");
+  ASSERT_EQ(parsed.orders.size(), 1u);
+  const auto& lines = parsed.orders[0].lines;
+  EXPECT_TRUE(lines[0].serial_required);
+  EXPECT_TRUE(lines[0].lot_required);
+  EXPECT_TRUE(lines[0].expiry_required);
+  EXPECT_FALSE(lines[1].expiry_required);
+  ASSERT_EQ(parsed.problems.size(), 1u);
+  EXPECT_EQ(parsed.problems[0].to_string(),
+            "orders[1].lines[0].expiry_required: must be true or false");
+}
+
 TEST(OrdersFile, BrokenJsonIsOneClearProblem) {
   const auto parsed = ps::parse_orders_json(R"({"orders": [)");
   ASSERT_EQ(parsed.problems.size(), 1u);

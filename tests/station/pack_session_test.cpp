@@ -130,3 +130,71 @@ TEST(PackSession, AFailedCommitChangesNothing) {
   st.db.exec("DROP TRIGGER fail");
   EXPECT_EQ(st.scan("333").verdict, Verdict::order_complete);
 }
+
+// idle -> order_open -> scanning -> (complete) -> closed, as the snapshot (/healthz, the UI)
+// shows it after each commit, and after a restart.
+TEST(PackSession, TheBenchStateFollowsThePackAndSurvivesARestart) {
+  pt::Station st(kOrders);
+  auto state = [&] { return std::string(st.session->snapshot().at("state").as_string()); };
+  EXPECT_EQ(state(), "idle");
+  EXPECT_EQ(st.session->bench_state(), ps::BenchState::idle);
+  st.scan("A-1");
+  EXPECT_EQ(state(), "order_open");
+  st.scan("999");  // a rejected scan counts nothing
+  EXPECT_EQ(state(), "order_open");
+  st.scan("111");
+  EXPECT_EQ(state(), "scanning");
+  st.reopen_session();
+  EXPECT_EQ(state(), "scanning");
+  EXPECT_EQ(st.scan("CMD-UNDO").verdict, Verdict::scan_undone);
+  EXPECT_EQ(state(), "order_open");  // nothing counted in this pack any more
+  st.reopen_session();
+  EXPECT_EQ(state(), "order_open");
+  EXPECT_EQ(st.scan("QTY-2").verdict, Verdict::quantity_set);
+  EXPECT_EQ(state(), "scanning");  // an item in hand
+  st.scan("111");
+  // The last item: `complete` is the state inside its transaction; after the commit the
+  // order is closed, and that is what every listener hears with the verdict.
+  std::string heard;
+  st.session->add_listener([&](const ps::ScanOutcome&) { heard = state(); });
+  EXPECT_EQ(st.scan("222").verdict, Verdict::order_complete);
+  EXPECT_EQ(heard, "closed");
+  EXPECT_EQ(state(), "closed");
+  EXPECT_EQ(ps::to_string(ps::BenchState::complete), "complete");
+  st.scan("999");  // order_not_found: the bench stays closed
+  EXPECT_EQ(state(), "closed");
+  st.reopen_session();
+  EXPECT_EQ(state(), "closed");
+  // The next order opens from closed as from idle; cancelling it leaves the bench idle.
+  st.scan("B-2");
+  EXPECT_EQ(state(), "order_open");
+  EXPECT_EQ(st.scan("CMD-CANCEL").verdict, Verdict::pack_cancelled);
+  EXPECT_EQ(state(), "idle");
+  st.reopen_session();
+  EXPECT_EQ(state(), "idle");
+}
+
+TEST(PackSession, AReopenedOrderIsOpenUntilThisPackCountsAnItem) {
+  ps::PackRules rules;
+  rules.supervisors.push_back({"sv-ana", "SV-0001", ""});
+  pt::Station st(kOrders, rules);
+  auto state = [&] { return std::string(st.session->snapshot().at("state").as_string()); };
+  st.scan("A-1");
+  st.scan("111");
+  st.scan("CMD-SHORT");
+  st.scan("SV-0001");
+  EXPECT_EQ(st.scan("RC-DAMAGED").verdict, Verdict::order_closed_short);
+  EXPECT_EQ(state(), "closed");
+  st.scan("CMD-REOPEN");
+  st.scan("SV-0001");
+  EXPECT_EQ(state(), "closed");  // the supervisor agreed; no order is open yet
+  EXPECT_EQ(st.scan("A-1").verdict, Verdict::order_reopened);
+  EXPECT_EQ(st.session->current()->scanned(), 1);  // the earlier pack's item still counts...
+  EXPECT_EQ(state(), "order_open");                // ... but nothing of this one yet
+  st.reopen_session();
+  EXPECT_EQ(state(), "order_open");
+  st.scan("222");
+  EXPECT_EQ(state(), "scanning");
+  st.reopen_session();
+  EXPECT_EQ(state(), "scanning");
+}

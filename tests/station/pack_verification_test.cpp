@@ -130,6 +130,116 @@ TEST(PackVerification, ExpiredItemsAreRejected) {
   EXPECT_EQ(st.session->current()->scanned(), 0);
 }
 
+namespace {
+
+// 4901234500020 needs its expiry date; 09501101530003 its serial, lot and expiry date.
+const char* kExpiryOrders = R"([
+  {"id": "E-1", "lines": [
+     {"sku": "MILK", "name": "Milk powder", "qty": 5, "barcodes": ["4901234500020"],
+      "expiry_required": true},
+     {"sku": "DRUG", "name": "Drops", "qty": 1, "barcodes": ["09501101530003"],
+      "serial_required": true, "lot_required": true, "expiry_required": true}]},
+  {"id": "E-2", "lines": [{"sku": "CUP", "name": "Cup", "qty": 1, "barcodes": ["4909876543214"]}]}
+])";
+
+std::string pending_kind(pt::Station& st) {
+  return std::string(st.session->snapshot().at("pending").at("kind").as_string());
+}
+
+}  // namespace
+
+TEST(PackVerification, AnExpiryIsAskedForWhenTheScanHasNone) {
+  pt::Station st(kExpiryOrders);
+  st.scan("E-1");
+  const auto asked = st.scan("4901234500020");
+  EXPECT_EQ(asked.verdict, Verdict::expiry_needed);
+  EXPECT_TRUE(asked.accepted());
+  EXPECT_EQ(asked.line, 0);
+  EXPECT_NE(asked.message.find("expiry date of Milk powder"), std::string::npos);
+  EXPECT_EQ(pending_kind(st), "expiry");
+  EXPECT_EQ(st.session->current()->scanned(), 0);  // not counted until the date is in
+  // What is not a date is refused and the question stays.
+  EXPECT_EQ(st.verdict("LOT42"), Verdict::rejected_scan);
+  EXPECT_EQ(st.verdict("4909876543214"), Verdict::wrong_item);  // a product of another order
+  EXPECT_EQ(st.verdict("E-2"), Verdict::wrong_item);            // an order
+  const auto bad = st.scan("261345");
+  EXPECT_EQ(bad.verdict, Verdict::rejected_scan);
+  EXPECT_NE(bad.message.find("not a date"), std::string::npos);
+  EXPECT_EQ(pending_kind(st), "expiry");
+  // The date as YYMMDD, as "17" and YYMMDD from a wedge, in parentheses, and as a GS1-128
+  // element string: each counts one item with its date.
+  EXPECT_EQ(st.verdict("351231"), Verdict::item_accepted);
+  EXPECT_EQ(st.verdict("4901234500020"), Verdict::expiry_needed);
+  EXPECT_EQ(st.verdict("17360115"), Verdict::item_accepted);
+  EXPECT_EQ(st.verdict("4901234500020"), Verdict::expiry_needed);
+  EXPECT_EQ(st.verdict("(17)360200"), Verdict::item_accepted);  // day 00: the end of the month
+  EXPECT_EQ(st.verdict("4901234500020"), Verdict::expiry_needed);
+  EXPECT_EQ(st.scan("17370101", "]C1").verdict, Verdict::item_accepted);
+  // AI 17 in the item's own scan: no question.
+  EXPECT_EQ(st.scan("0104901234500020"
+                    "17380101",
+                    "]C1")
+                .verdict,
+            Verdict::item_accepted);
+  EXPECT_EQ(st.text("SELECT group_concat(expiry) FROM scans WHERE qty > 0 AND line_no = 0"),
+            "351231,360115,360200,370101,380101");
+  EXPECT_EQ(st.session->current()->lines[0].scanned, 5);
+}
+
+TEST(PackVerification, AnExpiredItemIsRefusedWhetherItsDateCameWithItOrAfter) {
+  pt::Station st(kExpiryOrders);
+  st.scan("E-1");
+  EXPECT_EQ(st.verdict("QTY-2"), Verdict::quantity_set);
+  EXPECT_EQ(st.verdict("4901234500020"), Verdict::expiry_needed);
+  const auto r = st.scan("200101");
+  EXPECT_EQ(r.verdict, Verdict::expired);
+  EXPECT_FALSE(r.accepted());
+  EXPECT_EQ(r.line, 0);
+  EXPECT_EQ(r.message, "Milk powder expired (200101). Put it aside and take another.");
+  // The items in hand are out: the question is over and nothing counted.
+  EXPECT_EQ(pending_kind(st), "none");
+  EXPECT_EQ(st.session->current()->scanned(), 0);
+  EXPECT_EQ(st.scan("0104901234500020"
+                    "17200101",
+                    "]C1")
+                .verdict,
+            Verdict::expired);
+  EXPECT_EQ(st.count("SELECT count(*) FROM scans WHERE verdict = 'expired'"), 2);
+  EXPECT_EQ(st.count("SELECT coalesce(sum(qty), 0) FROM scans"), 0);
+  // Undo takes the question back, like any other.
+  EXPECT_EQ(st.verdict("4901234500020"), Verdict::expiry_needed);
+  EXPECT_EQ(st.verdict("CMD-UNDO"), Verdict::scan_undone);
+  EXPECT_EQ(pending_kind(st), "none");
+}
+
+TEST(PackVerification, SerialThenLotThenExpiryAndTheQuestionSurvivesARestart) {
+  pt::Station st(kExpiryOrders);
+  st.scan("E-1");
+  EXPECT_EQ(st.verdict("09501101530003"), Verdict::serial_needed);
+  EXPECT_EQ(st.verdict("SN-7"), Verdict::lot_needed);
+  const auto asked = st.scan("LOT-9");
+  EXPECT_EQ(asked.verdict, Verdict::expiry_needed);
+  EXPECT_EQ(asked.line, 1);
+  st.reopen_session();
+  const auto pending = st.session->snapshot().at("pending").as_object();
+  EXPECT_EQ(pending.at("kind").as_string(), "expiry");
+  EXPECT_EQ(pending.at("serial").as_string(), "SN-7");
+  EXPECT_EQ(pending.at("lot").as_string(), "LOT-9");
+  EXPECT_TRUE(st.session->snapshot().at("lines").at(1).at("expiry_required").as_bool());
+  EXPECT_EQ(st.verdict("351231"), Verdict::item_accepted);
+  EXPECT_EQ(st.text("SELECT serial || '/' || lot || '/' || expiry FROM scans WHERE qty > 0"),
+            "SN-7/LOT-9/351231");
+  // With everything in the scan itself, nothing is asked.
+  EXPECT_EQ(st.verdict("CMD-UNDO"), Verdict::scan_undone);
+  EXPECT_EQ(st.scan("0109501101530003"
+                    "17351231"
+                    "10LOT-9" +
+                        GS + "21SN-8",
+                    "]d2")
+                .verdict,
+            Verdict::item_accepted);
+}
+
 TEST(PackVerification, UndoTakesBackTheLastItemsOnly) {
   pt::Station st(kOrders);
   EXPECT_EQ(st.verdict("CMD-UNDO"), Verdict::nothing_to_undo);

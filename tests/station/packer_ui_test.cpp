@@ -158,6 +158,7 @@ TEST(PackerUi, APageIsGreetedWithTheStationItsStateAndItsStatus) {
   EXPECT_EQ(hello.at("locale").as_string(), "ja");
   EXPECT_EQ(hello.at("bench").at("command_prefix").as_string(), "CMD-");
   EXPECT_TRUE(hello.at("pack").at("order").is_null());
+  EXPECT_EQ(hello.at("pack").at("state").as_string(), "idle");
   EXPECT_TRUE(hello.at("last").is_null());
   auto order = page.next();
   EXPECT_EQ(order.at("type").as_string(), "order");
@@ -194,6 +195,7 @@ TEST(PackerUi, ScansFromThePageAndFromScannersReachEveryPageWithTheirVerdicts) {
   EXPECT_EQ(v.at("verdict").as_string(), "order_opened");
   EXPECT_EQ(v.at("ref").as_string(), "p-1");
   EXPECT_EQ(v.at("pack").at("order").as_string(), "UI-1");
+  EXPECT_EQ(v.at("pack").at("state").as_string(), "order_open");
   EXPECT_GE(v.at("station_ms").as_double(), 0.0);
   // The other page hears it too, without a reference of its own.
   other.next("order");
@@ -212,6 +214,7 @@ TEST(PackerUi, ScansFromThePageAndFromScannersReachEveryPageWithTheirVerdicts) {
   EXPECT_EQ(v.at("verdict").as_string(), "item_accepted");
   EXPECT_TRUE(v.at("ref").is_null());
   EXPECT_EQ(v.at("pack").at("scanned").as_int64(), 1);
+  EXPECT_EQ(v.at("pack").at("state").as_string(), "scanning");
 
   // POST /api/scans too.
   auto posted = pt::http_request(st.ui_port, "POST", "/api/scans", R"({"data": "4901234567894"})",
@@ -229,6 +232,7 @@ TEST(PackerUi, ScansFromThePageAndFromScannersReachEveryPageWithTheirVerdicts) {
   page.next("order");  // no order open any more
   v = page.next("verdict");
   ASSERT_EQ(v.at("verdict").as_string(), "order_complete");
+  EXPECT_EQ(v.at("pack").at("state").as_string(), "closed");  // complete, and committed
   const auto& c = v.at("completion").as_object();
   EXPECT_EQ(c.at("order").as_string(), "UI-1");
   EXPECT_EQ(c.at("items").as_int64(), 3);

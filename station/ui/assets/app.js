@@ -14,6 +14,7 @@ const PROMPTS = new Set([
   "quantity_set",
   "serial_needed",
   "lot_needed",
+  "expiry_needed",
   "supervisor_needed",
   "reason_needed",
   "reopen_authorised",
@@ -528,6 +529,7 @@ function renderLines() {
     const flags = [l.sku];
     if (l.serial_required) flags.push(`S/N ${l.serials.length ? l.serials.join(", ") : "—"}`);
     if (l.lot_required) flags.push("LOT");
+    if (l.expiry_required) flags.push("EXP");
     setText(li.querySelector(".name"), l.name);
     setText(li.querySelector(".sku"), flags.join(" · "));
     setText(li.querySelector(".count"), `${l.scanned} / ${l.qty}`);
