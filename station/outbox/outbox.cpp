@@ -519,13 +519,13 @@ Result<std::map<Lane, std::int64_t>> Outbox::expire(std::int64_t now_mono_ns) {
       }
       const std::int64_t cutoff =
           now_mono_ns - std::chrono::duration_cast<std::chrono::nanoseconds>(*limit).count();
-      // Ages grow with the sequence (a reboot shifts them all alike), so the scan stops at the
-      // first event young enough.
+      // By age, not by sequence: an event put back from the dead letters keeps its sequence
+      // and starts a new age, so older events may follow it (outbox_by_age).
       std::vector<std::int64_t> old;
-      auto sel =
-          db_.statement("SELECT seq, created_mono_ns FROM outbox WHERE lane = ?1 ORDER BY seq");
-      sel.bind_all(to_string(lane));
-      while (sel.step() && sel.column_int(1) <= cutoff) {
+      auto sel = db_.statement(
+          "SELECT seq FROM outbox WHERE lane = ?1 AND created_mono_ns <= ?2 ORDER BY seq");
+      sel.bind_all(to_string(lane), cutoff);
+      while (sel.step()) {
         old.push_back(sel.column_int(0));
       }
       const std::string why =
@@ -655,11 +655,17 @@ Result<OutboxDepth> Outbox::depth() {
       d.events += u.events;
       d.bytes += u.bytes;
     }
-    auto oldest =
-        db_.statement("SELECT created_at, created_mono_ns FROM outbox ORDER BY seq LIMIT 1");
-    if (oldest.step()) {
-      d.oldest_created_at = oldest.column_text(0);
-      d.oldest_mono_ns = oldest.column_int(1);
+    // The oldest by age (not the first by sequence: an event put back from the dead letters
+    // starts a new age), one lane at a time on outbox_by_age.
+    for (const char* lane : {"business", "bulk"}) {
+      auto oldest = db_.statement(
+          "SELECT created_at, created_mono_ns FROM outbox WHERE lane = ?1 "
+          "ORDER BY created_mono_ns LIMIT 1");
+      oldest.bind_all(lane);
+      if (oldest.step() && (!d.oldest_mono_ns || oldest.column_int(1) < *d.oldest_mono_ns)) {
+        d.oldest_created_at = oldest.column_text(0);
+        d.oldest_mono_ns = oldest.column_int(1);
+      }
     }
     return d;
   });

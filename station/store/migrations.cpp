@@ -323,6 +323,11 @@ CREATE TABLE order_feed_changes (
 ) STRICT;
 CREATE INDEX order_feed_changes_held ON order_feed_changes(order_id) WHERE state = 'held';
 )sql"},
+      {9, "the outbox by lane and age, for TTLs and the oldest event", R"sql(
+-- An event's age does not always grow with its sequence: one put back from the dead letters
+-- keeps its sequence and starts a new age. TTLs and the age of the oldest event read this.
+CREATE INDEX outbox_by_age ON outbox(lane, created_mono_ns);
+)sql"},
   };
   return kMigrations;
 }

@@ -265,6 +265,38 @@ TEST(Outbox, TtlsExpireOnlyTheirLaneIntoTheDeadLetters) {
   EXPECT_EQ(f.outbox.depth()->dead.events, 3);
 }
 
+TEST(Outbox, AnEventPutBackFromTheDeadLettersDoesNotShieldOlderOnesFromTheTtl) {
+  // An event put back keeps its sequence and starts a new age: the lane's events are no longer
+  // in age order by sequence. Those written 200 s ago behind it still expire on time.
+  ps::OutboxConfig config;
+  config.business_ttl = 100s;
+  Fixture f(config);
+  f.add("A", 3);
+  const std::int64_t s = std::chrono::nanoseconds(1s).count();
+  ASSERT_TRUE(f.db.write([&] {
+    f.db.statement("UPDATE outbox SET created_mono_ns = created_mono_ns - ?1")
+        .bind_all(200 * s)
+        .run();
+  }));
+  auto first = f.outbox.next_batch(1, 1 << 20);
+  ASSERT_TRUE(f.outbox.dead_letter(*first, "http_422", "HTTP 422"));
+  ASSERT_EQ(*f.outbox.retry_dead({(*first)[0].id}), 1);
+  const std::int64_t now = ps::monotonic_now_ns();
+  // The oldest unsent event is one of the two behind it, not the one put back.
+  auto d = f.outbox.depth();
+  ASSERT_TRUE(d && d->oldest_mono_ns);
+  EXPECT_LE(*d->oldest_mono_ns, now - 199 * s);
+
+  auto expired = f.outbox.expire(now);
+  ASSERT_TRUE(expired);
+  EXPECT_EQ(expired->count(ps::Lane::business) ? expired->at(ps::Lane::business) : 0, 2);
+  auto left = f.outbox.next_batch(10, 1 << 20);
+  ASSERT_EQ(left->size(), 1u);
+  EXPECT_EQ((*left)[0].id, (*first)[0].id);  // the one put back waits out its own TTL
+  EXPECT_EQ(f.outbox.expire(now + 99 * s)->size(), 0u);
+  EXPECT_EQ(f.outbox.expire(now + 101 * s)->at(ps::Lane::business), 1);
+}
+
 TEST(Outbox, AgesSurviveARebootOfTheMachine) {
   ps::OutboxConfig config;
   config.business_ttl = 100s;
