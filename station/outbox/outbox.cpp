@@ -355,11 +355,15 @@ std::string Outbox::enqueue(const EventSpec& spec) {
 
   if (usage_.transaction != db_.transaction_serial() || usage_.transaction == 0) {
     usage_ = {db_.transaction_serial(), 0, 0};
-    auto usage = db_.statement("SELECT lane, bytes FROM outbox_usage WHERE lane != 'dead'");
+    // Dead letters count too ('dead'; 'dead_bulk' is the bulk lane's part of it).
+    auto usage = db_.statement("SELECT lane, bytes FROM outbox_usage");
     while (usage.step()) {
+      const std::string lane = usage.column_text(0);
       const std::int64_t bytes = usage.column_int(1);
-      usage_.total += bytes;
-      if (usage.column_text(0) == "bulk") {
+      if (lane != "dead_bulk") {
+        usage_.total += bytes;
+      }
+      if (lane == "bulk" || lane == "dead_bulk") {
         usage_.bulk += bytes;
       }
     }
@@ -372,8 +376,8 @@ std::string Outbox::enqueue(const EventSpec& spec) {
     count_refusal(spec.type, spec.subject, spec.lane, "cap");
     ++refusals_raised_;
     throw OutboxFull(fmt::format(
-        "the outbox is full: {} bytes of events wait for the back office (limit {}{}); a {} "
-        "event of {} bytes was refused",
+        "the outbox is full: {} bytes of events wait for the back office or lie in the dead "
+        "letters (limit {}{}); a {} event of {} bytes was refused",
         over_total ? total : bulk, over_total ? config_.max_bytes : config_.bulk_max_bytes,
         over_total ? "" : " for the bulk lane", spec.type, size));
   }
@@ -559,7 +563,7 @@ Result<bool> Outbox::raise_alarm_if_due() {
   const bool cap = refusals_.reason.find("cap") != std::string::npos;
   auto raised = db_.write([&] {
     auto usage =
-        db_.statement("SELECT coalesce(sum(bytes), 0) FROM outbox_usage WHERE lane != 'dead'");
+        db_.statement("SELECT coalesce(sum(bytes), 0) FROM outbox_usage WHERE lane != 'dead_bulk'");
     usage.step();
     const std::int64_t total = usage.column_int(0);
     // After a full outbox, "room again" means a tenth of it free: the alarm is not worth
@@ -649,6 +653,10 @@ Result<OutboxDepth> Outbox::depth() {
       LaneUsage u{usage.column_int(1), usage.column_int(2)};
       if (lane == "dead") {
         d.dead = u;
+        continue;
+      }
+      if (lane == "dead_bulk") {
+        d.dead_bulk = u;
         continue;
       }
       (lane == "bulk" ? d.bulk : d.business) = u;
@@ -753,6 +761,41 @@ Result<std::int64_t> Outbox::retry_dead(const std::vector<std::string>& ids,
       ++moved;
     }
     return moved;
+  });
+}
+
+Result<Outbox::Purged> Outbox::purge_dead(
+    const std::vector<std::string>& ids,
+    std::optional<std::chrono::system_clock::time_point> dead_before,
+    std::vector<std::string>* unknown) {
+  return db_.write([&] {
+    Purged purged;
+    auto count = [&](Statement& q) {
+      while (q.step()) {
+        ++purged.events;
+        purged.bytes += q.column_int(0);
+      }
+    };
+    if (!ids.empty()) {
+      for (const auto& id : ids) {
+        auto del = db_.statement("DELETE FROM outbox_dead WHERE id = ?1 RETURNING bytes");
+        del.bind_all(id);
+        const auto before = purged.events;
+        count(del);
+        if (purged.events == before && unknown) {
+          unknown->push_back(id);
+        }
+      }
+    } else if (dead_before) {
+      // dead_at is UTC text of fixed width (format_utc): it orders as time.
+      auto del = db_.statement("DELETE FROM outbox_dead WHERE dead_at < ?1 RETURNING bytes");
+      del.bind_all(format_utc(*dead_before));
+      count(del);
+    } else {
+      auto del = db_.statement("DELETE FROM outbox_dead RETURNING bytes");
+      count(del);
+    }
+    return purged;
   });
 }
 

@@ -6,10 +6,11 @@
 // Two lanes: business events (what was packed, cancelled, reopened) go before bulk ones (such
 // as photos), and events of one subject (an order) leave in the order they were written,
 // whatever their lane. The outbox holds at most [outbox] max_bytes (bulk at most
-// bulk_max_bytes): an event that does not fit is refused — the transaction that wanted it rolls
-// back and its caller tells the packer — and an alarm event goes out once there is room again.
-// A lane with a TTL moves events older than it to the dead letters; ages are taken on the
-// monotonic clock, never on the wall clock.
+// bulk_max_bytes), dead letters included, so that the disk cannot fill behind the cap's back:
+// an event that does not fit is refused — the transaction that wanted it rolls back and its
+// caller tells the packer — and an alarm event goes out once there is room again (deliveries,
+// or IT purging dead letters). A lane with a TTL moves events older than it to the dead letters;
+// ages are taken on the monotonic clock, never on the wall clock.
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -61,9 +62,12 @@ struct OutboxDepth {
   std::int64_t bytes = 0;
   LaneUsage business;
   LaneUsage bulk;
-  LaneUsage dead;
+  LaneUsage dead;                                // the dead letters, every lane
+  LaneUsage dead_bulk;                           // the dead letters of the bulk lane
   std::optional<std::string> oldest_created_at;  // wall clock, as written
   std::optional<std::int64_t> oldest_mono_ns;    // monotonic: for its age
+  // What counts against [outbox] max_bytes: what waits and the dead letters.
+  std::int64_t capped_bytes() const { return bytes + dead.bytes; }
 };
 
 // One row for `stationctl outbox ls` and `dead`.
@@ -174,6 +178,16 @@ class Outbox {
   // sequence. Returns how many; ids that are not dead letters are listed in `unknown`.
   Result<std::int64_t> retry_dead(const std::vector<std::string>& ids,
                                   std::vector<std::string>* unknown = nullptr);
+  // Deletes dead letters for good, for IT once it has looked at them (`stationctl outbox
+  // purge-dead`): those named in `ids`, else those that died before `dead_before` (wall clock,
+  // as `dead_at` shows), else all of them. Their bytes no longer count against the cap.
+  struct Purged {
+    std::int64_t events = 0;
+    std::int64_t bytes = 0;
+  };
+  Result<Purged> purge_dead(const std::vector<std::string>& ids,
+                            std::optional<std::chrono::system_clock::time_point> dead_before,
+                            std::vector<std::string>* unknown = nullptr);
 
   // The sender's stop, for IT: noted when it stops, looked at while it is stopped, removed by
   // `stationctl outbox resume` (resume_sync() returns what it removed; nullopt when sync was

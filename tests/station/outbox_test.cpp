@@ -350,6 +350,132 @@ TEST(Outbox, DeadLettersGoBackWithTheirIdAndSequence) {
   EXPECT_EQ((*again)[1].json, (*batch)[1].json);
 }
 
+TEST(Outbox, DeadLettersCountAgainstTheCapUntilItPurgesThem) {
+  // Dead letters are kept until IT purges them, on the same disk: they count against the cap,
+  // so that the packer is told before the disk fills, not when it is full.
+  ps::OutboxConfig config;
+  config.max_bytes = 2000;
+  config.bulk_max_bytes = 1000;
+  Fixture f(config);
+  auto business = [&](const std::string& subject) {
+    return f.db.write([&] {
+      (void)f.outbox.enqueue(
+          {"com.packbench.test.made.v1", subject, json::object{{"pad", std::string(100, 'x')}}});
+    });
+  };
+  int written = 0;
+  while (business("A-" + std::to_string(written))) {
+    ASSERT_LT(++written, 100);
+  }
+  ASSERT_GT(written, 3);
+  // The back office refuses every one of them for good: nothing waits, all is dead.
+  auto batch = f.outbox.next_batch(100, 1 << 20);
+  ASSERT_EQ(batch->size(), static_cast<std::size_t>(written));
+  ASSERT_TRUE(f.outbox.dead_letter(*batch, "http_422", "HTTP 422"));
+  auto d = f.outbox.depth();
+  EXPECT_EQ(d->bytes, 0);
+  EXPECT_GT(d->dead.bytes, 2000 - 300);
+  EXPECT_EQ(d->capped_bytes(), d->dead.bytes);
+  EXPECT_FALSE(business("B-1"));  // still full: the dead letters hold the space
+  EXPECT_TRUE(f.outbox.full());
+  EXPECT_FALSE(*f.outbox.raise_alarm_if_due());
+
+  // IT looks at them and purges: one by id (an unknown id is said), then the rest.
+  const auto first = (*f.outbox.dead_letters(1))[0];
+  EXPECT_EQ(first.id, (*batch)[0].id);
+  std::vector<std::string> unknown;
+  auto one = f.outbox.purge_dead({first.id, "no-such-id"}, std::nullopt, &unknown);
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->events, 1);
+  EXPECT_EQ(one->bytes, first.bytes);
+  EXPECT_EQ(f.outbox.depth()->dead.events, written - 1);
+  EXPECT_EQ(unknown, std::vector<std::string>{"no-such-id"});
+  // Died a moment ago: not older than a minute.
+  auto none = f.outbox.purge_dead({}, std::chrono::system_clock::now() - 60s);
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->events, 0);
+  auto rest = f.outbox.purge_dead({}, std::nullopt);
+  ASSERT_TRUE(rest);
+  EXPECT_EQ(rest->events, written - 1);
+  EXPECT_EQ(f.outbox.depth()->dead.events, 0);
+  EXPECT_EQ(f.outbox.depth()->dead.bytes, 0);
+  // Room again: the alarm goes out, and business events fit.
+  EXPECT_TRUE(*f.outbox.raise_alarm_if_due());
+  EXPECT_FALSE(f.outbox.full());
+  EXPECT_TRUE(business("B-2"));
+}
+
+TEST(Outbox, ExpiredBulkEventsStayInTheBulkLanesShareUntilPurged) {
+  // Photos that outlived their TTL are dead letters of the bulk lane: they hold the bulk
+  // lane's share, not the business events' room.
+  ps::OutboxConfig config;
+  config.max_bytes = 4000;
+  config.bulk_max_bytes = 1000;
+  config.bulk_ttl = 60s;
+  Fixture f(config);
+  auto photo = [&] {
+    return f.db.write([&] {
+      (void)f.outbox.enqueue({"com.packbench.photo.taken.v1", "A",
+                              json::object{{"pad", std::string(100, 'x')}}, ps::Lane::bulk});
+    });
+  };
+  int photos = 0;
+  while (photo()) {
+    ASSERT_LT(++photos, 100);
+  }
+  auto expired = f.outbox.expire(ps::monotonic_now_ns() + std::chrono::nanoseconds(61s).count());
+  ASSERT_EQ(expired->at(ps::Lane::bulk), photos);
+  auto d = f.outbox.depth();
+  EXPECT_EQ(d->bulk.events, 0);
+  EXPECT_EQ(d->dead_bulk.events, photos);
+  EXPECT_EQ(d->dead_bulk.bytes, d->dead.bytes);
+  EXPECT_FALSE(photo());  // the share is still taken
+  EXPECT_FALSE(f.outbox.full());
+  f.add("B", 3);  // business events still fit
+  EXPECT_EQ(f.outbox.depth()->business.events, 3);
+
+  auto purged = f.outbox.purge_dead({}, std::chrono::system_clock::now() + 1s);
+  ASSERT_TRUE(purged);
+  EXPECT_EQ(purged->events, photos);
+  EXPECT_EQ(f.outbox.depth()->dead_bulk.bytes, 0);
+  EXPECT_TRUE(photo());
+}
+
+TEST(Outbox, AStoreOfVersion8CountsItsBulkDeadLetters) {
+  pt::TempDir dir;
+  std::vector<ps::Migration> old;
+  for (const auto& m : ps::station_migrations()) {
+    if (m.version <= 8) {
+      old.push_back(m);
+    }
+  }
+  {
+    ps::OpenOptions o;
+    o.migrations = &old;
+    auto db = ps::Database::open(dir / "station.db", o);
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->write([&] {
+      db->exec(
+          "INSERT INTO outbox_dead (seq, id, lane, type, subject, event, bytes, created_at, "
+          "created_mono_ns, attempts, reason, dead_at) VALUES "
+          "(1, 'e1', 'bulk', 't', 'A', '{}', 100, 'x', 0, 0, 'expired', 'y'), "
+          "(2, 'e2', 'business', 't', 'A', '{}', 50, 'x', 0, 1, 'http_400', 'y'), "
+          "(3, 'e3', 'bulk', 't', 'A', '{}', 20, 'x', 0, 0, 'expired', 'y')");
+    }));
+  }
+  auto db = ps::Database::open(dir / "station.db");
+  ASSERT_TRUE(db) << db.error().message;
+  ps::Outbox outbox(*db, "/stations/s/p");
+  auto d = outbox.depth();
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->dead.events, 3);
+  EXPECT_EQ(d->dead.bytes, 170);
+  EXPECT_EQ(d->dead_bulk.events, 2);
+  EXPECT_EQ(d->dead_bulk.bytes, 120);
+  EXPECT_EQ(outbox.purge_dead({"e3"}, std::nullopt)->bytes, 20);
+  EXPECT_EQ(outbox.depth()->dead_bulk.bytes, 100);
+}
+
 TEST(Outbox, AStoreFromBeforeLanesIsMigratedWithItsEvents) {
   pt::TempDir dir;
   std::vector<ps::Migration> old;
