@@ -328,7 +328,52 @@ void append_json_string(std::string& out, std::string_view s) {
 
 }  // namespace
 
-std::string Outbox::enqueue(const EventSpec& spec) {
+Result<void> check_event_type(std::string_view type) {
+  constexpr std::string_view kPrefix = "com.packbench.";
+  auto bad = [&](std::string_view why) -> Result<void> {
+    return Error{fmt::format("'{}' is not an event type (com.packbench.<thing>.<verb>.v<N>): {}",
+                             type.substr(0, kMaxEventTypeLength + 8), why)};
+  };
+  if (type.size() > kMaxEventTypeLength) {
+    return bad(fmt::format("longer than {} characters", kMaxEventTypeLength));
+  }
+  if (!type.starts_with(kPrefix)) {
+    return bad("it must begin with com.packbench.");
+  }
+  std::vector<std::string_view> parts;
+  for (std::string_view rest = type.substr(kPrefix.size());;) {
+    const auto dot = rest.find('.');
+    parts.push_back(rest.substr(0, dot));
+    if (dot == std::string_view::npos) {
+      break;
+    }
+    rest.remove_prefix(dot + 1);
+  }
+  if (parts.size() < 3) {
+    return bad("it needs a thing, a verb and a version");
+  }
+  const std::string_view version = parts.back();
+  if (version.size() < 2 || version[0] != 'v' || version[1] < '1' || version[1] > '9' ||
+      version.find_first_not_of("0123456789", 1) != std::string_view::npos) {
+    return bad("it must end in a version: .v1, .v2, ...");
+  }
+  for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+    const std::string_view word = parts[i];
+    if (word.empty() || word[0] < 'a' || word[0] > 'z' ||
+        word.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string_view::npos) {
+      return bad(
+          fmt::format("'{}' is not a word (a lower-case letter, then lower-case letters, "
+                      "digits or '_')",
+                      word));
+    }
+  }
+  return {};
+}
+
+Result<std::string> Outbox::enqueue(const EventSpec& spec) {
+  if (auto checked = check_event_type(spec.type); !checked) {
+    return checked.error();
+  }
   const auto now = clock_.now();
   const std::string id = make_uuid_v7(now);
   const std::string time = format_utc(now);
@@ -391,7 +436,7 @@ std::string Outbox::enqueue(const EventSpec& spec) {
   if (spec.lane == Lane::bulk) {
     usage_.bulk += size;
   }
-  return id;
+  return Result<std::string>(boost::system::in_place_value, id);
 }
 
 Result<std::vector<PendingEvent>> Outbox::next_batch(std::size_t max_events,

@@ -31,6 +31,14 @@ enum class Lane { business, bulk };
 std::string_view to_string(Lane lane);
 std::optional<Lane> parse_lane(std::string_view text);
 
+// An event's type: com.packbench.<thing>.<verb>.v<N> (docs/sync.md, "Event types"). The
+// thing is one word or more, dotted (order, discount.pool), the verb one word (packed,
+// cancel_rejected); a word is a lower-case letter, then lower-case letters, digits and '_'; N is
+// a whole number from 1, without leading zeros. At most 128 characters. The type is an MQTT
+// topic level and a back office's routing key: nothing else gets in.
+inline constexpr std::size_t kMaxEventTypeLength = 128;
+Result<void> check_event_type(std::string_view type);
+
 struct EventSpec {
   std::string type;  // "com.packbench.order.packed.v1"
   std::string subject;
@@ -132,9 +140,11 @@ class Outbox {
   Result<void> restore(const std::string& boot_id = current_boot_id(),
                        std::int64_t now_mono_ns = monotonic_now_ns());
 
-  // Inside a write transaction. Returns the event id. Throws OutboxFull when the event does
-  // not fit; the refusal is counted for the alarm.
-  std::string enqueue(const EventSpec& spec);
+  // Inside a write transaction. Returns the event id, or an error (and writes nothing) when its
+  // type is not one (check_event_type): the caller decides, usually by rolling its transaction
+  // back with it (`.value()` throws inside Database::write). Throws OutboxFull when the event
+  // does not fit; the refusal is counted for the alarm and the transaction rolls back.
+  [[nodiscard]] Result<std::string> enqueue(const EventSpec& spec);
 
   // Events a transaction wanted but could not write because the store itself was full.
   void note_refused(const std::vector<std::pair<std::string, std::string>>& type_and_subject,

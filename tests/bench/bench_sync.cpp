@@ -139,7 +139,7 @@ void enqueue(ps::Database& db, ps::Outbox& outbox, int n, RawInserts* raw, doubl
     const auto t0 = Clock::now();
     auto ok = db.write([&] {
       for (const auto& spec : specs) {
-        outbox.enqueue(spec);
+        outbox.enqueue(spec).value();
       }
     });
     if (outbox_s) {

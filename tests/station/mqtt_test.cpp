@@ -48,8 +48,10 @@ std::vector<std::string> add_many(pt::SyncFixture& f, int subjects, int per_subj
   for (int e = 0; e < per_subject; ++e) {
     EXPECT_TRUE(f.db.write([&] {
       for (int s = 0; s < subjects; ++s) {
-        ids.push_back(f.outbox.enqueue(
-            {kType, "O-" + std::to_string(s), json::object{{"order", s}, {"step", e}}}));
+        ids.push_back(
+            f.outbox
+                .enqueue({kType, "O-" + std::to_string(s), json::object{{"order", s}, {"step", e}}})
+                .value());
       }
     }));
   }
@@ -307,7 +309,7 @@ TEST(MqttFaults, AnEventTooLargeForTheBrokerIsDeadLetteredAndTheRestFlows) {
   pt::SyncFixture f;
   f.add("O-1");
   ASSERT_TRUE(f.db.write([&] {
-    f.outbox.enqueue({kType, "O-2", json::object{{"pad", std::string(4000, 'x')}}});
+    f.outbox.enqueue({kType, "O-2", json::object{{"pad", std::string(4000, 'x')}}}).value();
   }));
   f.add("O-3");
   f.start(pt::fast_sync(b.broker.url()));

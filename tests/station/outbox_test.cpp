@@ -28,7 +28,8 @@ struct Fixture {
   void add(const std::string& subject, int n = 1, ps::Lane lane = ps::Lane::business) {
     ASSERT_TRUE(db.write([&] {
       for (int i = 0; i < n; ++i) {
-        outbox.enqueue({"com.packbench.test.made.v1", subject, json::object{{"i", i}}, lane});
+        outbox.enqueue({"com.packbench.test.made.v1", subject, json::object{{"i", i}}, lane})
+            .value();
       }
     }));
   }
@@ -73,14 +74,15 @@ TEST(Outbox, UuidV7HasItsVersionAndVariantAndIsUnique) {
 }
 
 TEST(Outbox, EventsAreTheJsonBoostWouldWriteWhateverTheirText) {
-  // Names and order ids with quotes, backslashes, control characters and Japanese: the event is
-  // written by hand, and must read back as what was given, in Boost.JSON's own form.
+  // Order ids and data with quotes, backslashes, control characters and Japanese: the event is
+  // written by hand, and must read back as what was given, in Boost.JSON's own form. (A type
+  // has none of these: check_event_type refuses them.)
   Fixture f;
   const std::string subject = "A\"B\\C\n\t\x01\x1f/\xe6\x97\xa5\xe6\x9c\xac";
   const json::object data{{"note", "say \"hi\"\r\n"}, {"n", 3}, {"list", json::array{1, "x"}}};
   std::string id;
   ASSERT_TRUE(f.db.write([&] {
-    id = f.outbox.enqueue({"com.packbench.test.quote\"d.v1", subject, data});
+    id = f.outbox.enqueue({"com.packbench.test.quoted.v1", subject, data}).value();
   }));
   auto batch = f.outbox.next_batch(10, 1 << 20);
   ASSERT_TRUE(batch);
@@ -89,7 +91,7 @@ TEST(Outbox, EventsAreTheJsonBoostWouldWriteWhateverTheirText) {
   const auto ev = json::parse(text).as_object();
   EXPECT_EQ(ev.at("id").as_string(), id);
   EXPECT_EQ(ev.at("subject").as_string(), subject);
-  EXPECT_EQ(ev.at("type").as_string(), "com.packbench.test.quote\"d.v1");
+  EXPECT_EQ(ev.at("type").as_string(), "com.packbench.test.quoted.v1");
   EXPECT_EQ(ev.at("data").as_object(), data);
   EXPECT_EQ(ev.at("specversion").as_string(), "1.0");
   EXPECT_EQ(ev.at("datacontenttype").as_string(), "application/json");
@@ -100,6 +102,67 @@ TEST(Outbox, EventsAreTheJsonBoostWouldWriteWhateverTheirText) {
   }
   EXPECT_EQ(keys, (std::vector<std::string>{"specversion", "id", "source", "type", "time",
                                             "subject", "datacontenttype", "data", "sequence"}));
+}
+
+TEST(Outbox, EventTypesFollowTheDocumentedGrammar) {
+  for (const char* good :
+       {"com.packbench.order.packed.v1", "com.packbench.discount.pool.low.v1",
+        "com.packbench.order.cancel_rejected.v1", "com.packbench.outbox.refused.v1",
+        "com.packbench.a.b.v12", "com.packbench.photo2.taken.v3"}) {
+    EXPECT_TRUE(ps::check_event_type(good)) << good;
+  }
+  const std::string too_long = "com.packbench." + std::string(120, 'x') + ".made.v1";
+  for (const std::string& bad : std::vector<std::string>{"",
+                                                         "order.packed.v1",
+                                                         "com.example.order.packed.v1",
+                                                         "com.packbench.order.packed",
+                                                         "com.packbench.packed.v1",
+                                                         "com.packbench.order.packed.v0",
+                                                         "com.packbench.order.packed.v01",
+                                                         "com.packbench.order.packed.V1",
+                                                         "com.packbench.order.packed.v1.",
+                                                         "com.packbench..packed.v1",
+                                                         "com.packbench.Order.packed.v1",
+                                                         "com.packbench.order.pack-ed.v1",
+                                                         "com.packbench.order.1packed.v1",
+                                                         "com.packbench.order/x.packed.v1",
+                                                         "com.packbench.order.+.v1",
+                                                         "com.packbench.order.#.v1",
+                                                         "com.packbench.test.quote\"d.v1",
+                                                         "com.packbench.order.packed.v1 ",
+                                                         "com.packbench.order.packed.vx",
+                                                         too_long}) {
+    auto r = ps::check_event_type(bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_NE(r.error().message.find("com.packbench.<thing>.<verb>.v<N>"), std::string::npos);
+  }
+  EXPECT_NE(ps::check_event_type("com.packbench.order.v1").error().message.find("a thing, a verb"),
+            std::string::npos);
+}
+
+TEST(Outbox, AnEventOfABadTypeIsAnErrorValueAndNothingIsWritten) {
+  Fixture f;
+  auto r = f.db.write([&] {
+    auto bad = f.outbox.enqueue({"com.packbench.Order.Packed", "A", json::object{}});
+    EXPECT_FALSE(bad);
+    EXPECT_NE(bad.error().message.find("'com.packbench.Order.Packed' is not an event type"),
+              std::string::npos)
+        << bad.error().message;
+    // No exception: the transaction goes on, and the caller decides.
+    return f.outbox.enqueue({"com.packbench.order.packed.v1", "A", json::object{}}).has_value();
+  });
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(*r);
+  EXPECT_EQ(f.depth(), 1);
+  EXPECT_EQ(f.outbox.refusals_raised(), 0);  // not a refusal: nothing for the alarm
+  // The usual caller rolls its transaction back with the error.
+  auto rolled = f.db.write([&] {
+    f.outbox.enqueue({"com.packbench.order.packed.v1", "B", json::object{}}).value();
+    f.outbox.enqueue({"packed", "B", json::object{}}).value();
+  });
+  ASSERT_FALSE(rolled);
+  EXPECT_NE(rolled.error().message.find("'packed' is not an event type"), std::string::npos);
+  EXPECT_EQ(f.depth(), 1);
 }
 
 TEST(Outbox, BatchesComeOldestFirstWithAMonotonicSequence) {
@@ -177,8 +240,10 @@ TEST(Outbox, AFullOutboxRefusesNewEventsLoudlyAndKeepsWhatItHas) {
   int written = 0;
   for (;; ++written) {
     auto r = f.db.write([&] {
-      f.outbox.enqueue({"com.packbench.test.made.v1", "A-" + std::to_string(written),
-                        json::object{{"pad", std::string(100, 'x')}}});
+      f.outbox
+          .enqueue({"com.packbench.test.made.v1", "A-" + std::to_string(written),
+                    json::object{{"pad", std::string(100, 'x')}}})
+          .value();
     });
     if (!r) {
       EXPECT_NE(r.error().message.find("the outbox is full"), std::string::npos)
@@ -229,8 +294,10 @@ TEST(Outbox, TheBulkLaneHasItsOwnShareAndCannotCrowdOutBusiness) {
   Fixture f(config);
   int bulk = 0;
   while (f.db.write([&] {
-    f.outbox.enqueue({"com.packbench.photo.taken.v1", "A",
-                      json::object{{"pad", std::string(100, 'x')}}, ps::Lane::bulk});
+    f.outbox
+        .enqueue({"com.packbench.photo.taken.v1", "A", json::object{{"pad", std::string(100, 'x')}},
+                  ps::Lane::bulk})
+        .value();
   })) {
     ++bulk;
     ASSERT_LT(bulk, 100);
@@ -359,8 +426,10 @@ TEST(Outbox, DeadLettersCountAgainstTheCapUntilItPurgesThem) {
   Fixture f(config);
   auto business = [&](const std::string& subject) {
     return f.db.write([&] {
-      (void)f.outbox.enqueue(
-          {"com.packbench.test.made.v1", subject, json::object{{"pad", std::string(100, 'x')}}});
+      f.outbox
+          .enqueue(
+              {"com.packbench.test.made.v1", subject, json::object{{"pad", std::string(100, 'x')}}})
+          .value();
     });
   };
   int written = 0;
@@ -415,8 +484,10 @@ TEST(Outbox, ExpiredBulkEventsStayInTheBulkLanesShareUntilPurged) {
   Fixture f(config);
   auto photo = [&] {
     return f.db.write([&] {
-      (void)f.outbox.enqueue({"com.packbench.photo.taken.v1", "A",
-                              json::object{{"pad", std::string(100, 'x')}}, ps::Lane::bulk});
+      f.outbox
+          .enqueue({"com.packbench.photo.taken.v1", "A",
+                    json::object{{"pad", std::string(100, 'x')}}, ps::Lane::bulk})
+          .value();
     });
   };
   int photos = 0;
