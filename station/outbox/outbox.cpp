@@ -122,22 +122,39 @@ std::optional<Lane> parse_lane(std::string_view text) {
   return std::nullopt;
 }
 
-std::string make_uuid_v7(std::chrono::system_clock::time_point now) {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
+void UuidV7::start_afresh(std::uint64_t ms) {
+  ms_ = ms;
+  rand_a_ = rng_() & 0x7FF;  // 12 bits, the top one clear
+  rand_b_ = rng_() & ((std::uint64_t{1} << 62) - 1);
+  started_ = true;
+}
+
+std::string UuidV7::next(std::chrono::system_clock::time_point now) {
   // A wall clock set before 1970 must not wrap into the far future.
   const auto ms = static_cast<std::uint64_t>(std::max<std::int64_t>(
       0, std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count()));
+  if (!started_ || ms > ms_ || ms_ - ms > static_cast<std::uint64_t>(kHoldBack.count())) {
+    start_afresh(ms);
+  } else {
+    // The same millisecond, or the clock stepped back a little: after the last id.
+    rand_b_ += 1 + (rng_() & 0xFFFFFFFF);
+    if (rand_b_ >> 62) {
+      rand_b_ &= (std::uint64_t{1} << 62) - 1;
+      if (++rand_a_ >> 12) {
+        start_afresh(ms_ + 1);  // 2^41 ids in one millisecond: the timestamp moves on (6.2)
+      }
+    }
+  }
   std::array<std::uint8_t, 16> b{};
   for (int i = 0; i < 6; ++i) {
-    b[i] = static_cast<std::uint8_t>(ms >> (40 - 8 * i));
+    b[i] = static_cast<std::uint8_t>(ms_ >> (40 - 8 * i));
   }
-  const std::uint64_t r1 = rng();
-  const std::uint64_t r2 = rng();
-  for (int i = 6; i < 16; ++i) {
-    b[i] = static_cast<std::uint8_t>((i < 14 ? r1 : r2) >> (8 * (i % 8)));
+  b[6] = static_cast<std::uint8_t>(0x70 | (rand_a_ >> 8));  // version 7
+  b[7] = static_cast<std::uint8_t>(rand_a_);
+  b[8] = static_cast<std::uint8_t>(0x80 | (rand_b_ >> 56));  // variant 10
+  for (int i = 9; i < 16; ++i) {
+    b[i] = static_cast<std::uint8_t>(rand_b_ >> (8 * (15 - i)));
   }
-  b[6] = static_cast<std::uint8_t>(0x70 | (b[6] & 0x0F));  // version 7
-  b[8] = static_cast<std::uint8_t>(0x80 | (b[8] & 0x3F));  // variant 10
   // 8-4-4-4-12 hex digits. Written by hand: every event takes one, and fmt's 16-argument
   // format was a fair share of what enqueue() costs.
   static constexpr char kHex[] = "0123456789abcdef";
@@ -375,7 +392,7 @@ Result<std::string> Outbox::enqueue(const EventSpec& spec) {
     return checked.error();
   }
   const auto now = clock_.now();
-  const std::string id = make_uuid_v7(now);
+  const std::string id = ids_.next(now);
   const std::string time = format_utc(now);
   // The CloudEvent written straight out, attribute by attribute, rather than built as a
   // json::object (which copies the data) and serialised.
@@ -598,7 +615,7 @@ Result<bool> Outbox::raise_alarm_if_due() {
   const auto now = clock_.now();
   json::object data = refusals_to_json(refusals_);
   data["max_bytes"] = config_.max_bytes;
-  const std::string id = make_uuid_v7(now);
+  const std::string id = ids_.next(now);
   json::object ev{{"specversion", "1.0"},    {"id", id},
                   {"source", source_},       {"type", kOutboxRefusedType},
                   {"time", format_utc(now)}, {"datacontenttype", "application/json"},

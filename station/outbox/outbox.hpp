@@ -18,6 +18,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -120,11 +121,28 @@ class OutboxFull : public StoreError {
   explicit OutboxFull(const std::string& what) : StoreError(SQLITE_FULL, what) {}
 };
 
-// A random UUID version 7 (RFC 9562): 48 bits of Unix milliseconds, then random bits.
-std::string make_uuid_v7(std::chrono::system_clock::time_point now);
-inline std::string make_uuid_v7() {
-  return make_uuid_v7(std::chrono::system_clock::now());
-}
+// UUIDs version 7 (RFC 9562, 5.7): 48 bits of Unix milliseconds, the version, 12 bits rand_a,
+// the variant, 62 bits rand_b; lower-case 8-4-4-4-12 hex, so that they order as text.
+//
+// One generator's ids increase strictly (RFC 9562, 6.2, method 2, "monotonic random"): on a new
+// millisecond the 74 random bits start afresh (their top bit clear: room for increments); within
+// a millisecond, or when the wall clock steps back by at most kHoldBack (NTP stepping a few
+// seconds), the last id's random bits grow by a random 1 to 2^32 under the last timestamp. A
+// clock set back further is followed (it was wrong before: ids carry the event's time again),
+// and the order is then in `sequence`. Not thread-safe: one per outbox.
+class UuidV7 {
+ public:
+  static constexpr std::chrono::milliseconds kHoldBack{10000};
+  std::string next(std::chrono::system_clock::time_point now);
+
+ private:
+  void start_afresh(std::uint64_t ms);
+  std::uint64_t ms_ = 0;
+  std::uint64_t rand_a_ = 0;  // 12 bits
+  std::uint64_t rand_b_ = 0;  // 62 bits
+  bool started_ = false;
+  std::mt19937_64 rng_{std::random_device{}()};
+};
 
 class Outbox {
  public:
@@ -230,6 +248,7 @@ class Outbox {
   std::map<std::pair<Lane, std::string>, std::int64_t> refused_total_;
   bool full_ = false;
   std::string boot_id_;  // set by restore()
+  UuidV7 ids_;
   // The usage as of this transaction (by Database::transaction_serial), plus what it added:
   // read once per transaction, not once per event.
   struct UsageCache {

@@ -62,15 +62,92 @@ std::int64_t seq_of(const ps::PendingEvent& e) {
 
 }  // namespace
 
-TEST(Outbox, UuidV7HasItsVersionAndVariantAndIsUnique) {
+namespace {
+
+// The 48-bit Unix milliseconds at the head of a UUIDv7 (RFC 9562, 5.7).
+std::int64_t uuid_ms(const std::string& id) {
+  return std::stoll(id.substr(0, 8) + id.substr(9, 4), nullptr, 16);
+}
+
+std::chrono::system_clock::time_point at_ms(std::int64_t ms) {
+  return std::chrono::system_clock::time_point(std::chrono::milliseconds(ms));
+}
+
+}  // namespace
+
+TEST(UuidV7, HasItsVersionAndVariantAndIsUnique) {
   const std::regex shape("^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
   std::set<std::string> seen;
-  for (int i = 0; i < 1000; ++i) {
-    const auto id = ps::make_uuid_v7();
-    EXPECT_TRUE(std::regex_match(id, shape)) << id;
-    seen.insert(id);
+  for (int g = 0; g < 10; ++g) {  // generators of their own, as stations are
+    ps::UuidV7 ids;
+    for (int i = 0; i < 100; ++i) {
+      const auto id = ids.next(std::chrono::system_clock::now());
+      EXPECT_TRUE(std::regex_match(id, shape)) << id;
+      seen.insert(id);
+    }
   }
   EXPECT_EQ(seen.size(), 1000u);
+}
+
+TEST(UuidV7, IdsIncreaseWithinAMillisecondAndCarryIt) {
+  // 10,000 ids in one millisecond (RFC 9562, 6.2, monotonic random): each above the last, all
+  // with that millisecond.
+  ps::UuidV7 ids;
+  const std::int64_t ms = 1795421260123;
+  std::string last = ids.next(at_ms(ms));
+  EXPECT_EQ(uuid_ms(last), ms);
+  for (int i = 0; i < 10000; ++i) {
+    const std::string id = ids.next(at_ms(ms) + std::chrono::microseconds(i % 1000));
+    ASSERT_LT(last, id) << i;
+    ASSERT_EQ(uuid_ms(id), ms);
+    last = id;
+  }
+  // The next millisecond starts afresh, above them all.
+  const std::string next = ids.next(at_ms(ms + 1));
+  EXPECT_LT(last, next);
+  EXPECT_EQ(uuid_ms(next), ms + 1);
+}
+
+TEST(UuidV7, AClockSteppedBackALittleKeepsTheOrderAndOneSetBackFarIsFollowed) {
+  ps::UuidV7 ids;
+  const std::int64_t ms = 1795421260123;
+  const std::string before = ids.next(at_ms(ms));
+  // NTP steps the clock back half a second: ids keep increasing under the last timestamp.
+  const std::string stepped = ids.next(at_ms(ms - 500));
+  EXPECT_LT(before, stepped);
+  EXPECT_EQ(uuid_ms(stepped), ms);
+  const std::string later = ids.next(at_ms(ms - 400));
+  EXPECT_LT(stepped, later);
+  EXPECT_EQ(uuid_ms(later), ms);
+  // Set back by a day (it was wrong): ids follow the clock and match the events' time again.
+  const std::string day_back = ids.next(at_ms(ms - 86400000));
+  EXPECT_EQ(uuid_ms(day_back), ms - 86400000);
+  EXPECT_LT(day_back, before);
+  // A clock before 1970 gives 0, not a wrapped far future.
+  ps::UuidV7 early;
+  EXPECT_EQ(uuid_ms(early.next(at_ms(-5000))), 0);
+}
+
+TEST(UuidV7, AnEventsIdCarriesTheTimeItWasWrittenAndIdsFollowTheSequence) {
+  Fixture f;
+  const auto t0 = std::chrono::system_clock::now();
+  f.add("A", 1000);  // one transaction, a burst within a few milliseconds
+  const auto t1 = std::chrono::system_clock::now();
+  auto batch = f.outbox.next_batch(1000, 1 << 30);
+  ASSERT_EQ(batch->size(), 1000u);
+  const auto ms = [](std::chrono::system_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  };
+  std::string last;
+  for (const auto& e : *batch) {
+    const auto ev = json::parse(e.json).as_object();
+    EXPECT_GE(uuid_ms(e.id), ms(t0));
+    EXPECT_LE(uuid_ms(e.id), ms(t1));
+    // The same millisecond as the event's `time`, read from the same clock reading.
+    EXPECT_EQ(ps::format_utc(at_ms(uuid_ms(e.id))), ev.at("time").as_string());
+    EXPECT_LT(last, e.id);  // in the order of the sequence
+    last = e.id;
+  }
 }
 
 TEST(Outbox, EventsAreTheJsonBoostWouldWriteWhateverTheirText) {
