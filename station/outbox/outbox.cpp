@@ -460,9 +460,11 @@ Result<std::vector<PendingEvent>> Outbox::next_batch(std::size_t max_events,
                                                      std::size_t max_bytes) {
   return db_.read([&] {
     std::vector<PendingEvent> out;
-    std::size_t bytes = 0;
+    // As a batch in one JSON array (the webhook's body): the brackets, and a comma between
+    // events (here: one byte with each event, and one more).
+    std::size_t bytes = 1;
     auto room_for = [&](const PendingEvent& e) {
-      return out.empty() || (out.size() < max_events && bytes + e.json.size() <= max_bytes);
+      return out.empty() || (out.size() < max_events && bytes + e.json.size() + 1 <= max_bytes);
     };
     auto bulk_count = db_.statement("SELECT events FROM outbox_usage WHERE lane = 'bulk'");
     const bool bulk_waiting = bulk_count.step() && bulk_count.column_int(0) > 0;
@@ -497,7 +499,7 @@ Result<std::vector<PendingEvent>> Outbox::next_batch(std::size_t max_events,
         cut = true;
         break;
       }
-      bytes += e.json.size();
+      bytes += e.json.size() + 1;
       out.push_back(std::move(e));
     }
     if (cut || !bulk_waiting) {
@@ -519,7 +521,7 @@ Result<std::vector<PendingEvent>> Outbox::next_batch(std::size_t max_events,
       if (!room_for(e)) {
         break;
       }
-      bytes += e.json.size();
+      bytes += e.json.size() + 1;
       out.push_back(std::move(e));
     }
     return out;

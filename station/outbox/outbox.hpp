@@ -180,7 +180,8 @@ class Outbox {
   // Whether a business event would be refused now (the packer is told before it happens).
   bool full() const { return full_; }
 
-  // The next events to send, at most `max_events` and about `max_bytes` (always at least one):
+  // The next events to send, at most `max_events` and at most `max_bytes` as one JSON array,
+  // brackets and commas included (always at least one, however large):
   // business before bulk, oldest first, and never an event before an earlier one of its
   // subject.
   Result<std::vector<PendingEvent>> next_batch(std::size_t max_events, std::size_t max_bytes);
