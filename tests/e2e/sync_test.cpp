@@ -465,6 +465,42 @@ TEST_F(SyncE2e, AFullOutboxTellsThePackerAndTheAlarmFollowsDelivery) {
   EXPECT_TRUE(collector.problems().empty());
 }
 
+TEST_F(SyncE2e, RefusedEventsAreStillReportedAfterTheStationIsKilled) {
+  const auto port = pt::free_port();                         // the back office is down
+  pt::write_file(dir / "orders.json", orders_json(3, 300));  // order.packed: about 800 bytes
+  write_config("http://127.0.0.1:" + std::to_string(port) + "/events",
+               "[outbox]\nmax_bytes = 1024\n");
+  auto stationd = start();
+  for (const char* s : {"K-1", "4901234567894", "4901234567894", "K-2", "4901234567894"}) {
+    EXPECT_NE(post_scan(s), "");
+  }
+  EXPECT_EQ(post_scan("4901234567894"), "outbox_full");
+  // Killed before the back office could be told: the refusal lives only in the store.
+  stationd->signal(SIGKILL);
+  ASSERT_TRUE(stationd->wait());
+  pt::EventCollector collector(std::nullopt, port);  // the back office returns
+  auto again = start("stationd-2");
+  ASSERT_TRUE(collector.wait_for_events(2)) << again->errors();
+  const auto events = collector.events();
+  EXPECT_EQ(events[0].at("type").as_string(), "com.packbench.order.packed.v1");
+  EXPECT_EQ(events[0].at("subject").as_string(), "K-1");
+  const auto& alarm = events[1];
+  ASSERT_EQ(alarm.at("type").as_string(), "com.packbench.outbox.refused.v1");
+  EXPECT_EQ(alarm.at("data").at("refused").as_int64(), 1);
+  EXPECT_EQ(alarm.at("data").at("reason").as_string(), "cap");
+  EXPECT_EQ(alarm.at("data").at("subjects").as_array()[0].as_string(), "K-2");
+  EXPECT_EQ(alarm.at("data").at("by_type").at("com.packbench.order.packed.v1").as_int64(), 1);
+  ASSERT_TRUE(pt::wait_until([&] {
+    auto h = health();
+    return !h.empty() && !h.at("outbox").at("full").as_bool();
+  }));
+  // The packer scans again; the order closes and its event follows, once.
+  EXPECT_EQ(post_scan("4901234567894"), "order_complete");
+  ASSERT_TRUE(collector.wait_for_events(3));
+  EXPECT_EQ(collector.events()[2].at("subject").as_string(), "K-2");
+  EXPECT_TRUE(collector.problems().empty());
+}
+
 TEST_F(SyncE2e, AGoneBackOfficeStopsSyncAndHealthSaysSo) {
   pt::EventCollector collector;
   collector.set_status(410);

@@ -364,6 +364,54 @@ TEST(Outbox, AFullOutboxRefusesNewEventsLoudlyAndKeepsWhatItHas) {
   EXPECT_FALSE(*f.outbox.raise_alarm_if_due());  // once
 }
 
+TEST(Outbox, RefusalsSavedBeforeACrashAreReportedByTheNextRun) {
+  // The station refuses an event and saves the count, then dies without a word: the next run,
+  // on another connection to the same file, still owes the back office the alarm.
+  ps::OutboxConfig config;
+  config.max_bytes = 2000;
+  pt::TempDir dir;
+  ps::Database first = std::move(*ps::Database::open(dir / "station.db"));
+  ps::Outbox before(first, "/stations/s/p", config);
+  ASSERT_TRUE(before.restore());
+  int written = 0;
+  while (first.write([&] {
+    before
+        .enqueue({"com.packbench.order.packed.v1", "R-" + std::to_string(written),
+                  json::object{{"pad", std::string(100, 'x')}}})
+        .value();
+  })) {
+    ASSERT_LT(++written, 100);
+  }
+  ASSERT_EQ(before.refusals().events, 1);
+  before.save_refusals();
+
+  auto db = ps::Database::open(dir / "station.db");  // the next run, the first never closed
+  ASSERT_TRUE(db) << db.error().message;
+  ps::Outbox after(*db, "/stations/s/p", config);
+  ASSERT_TRUE(after.restore());
+  EXPECT_TRUE(after.full());  // the packer is still told
+  EXPECT_EQ(after.refusals().events, 1);
+  EXPECT_EQ(after.refusals().reason, "cap");
+  EXPECT_FALSE(*after.raise_alarm_if_due());  // no room yet
+  auto batch = after.next_batch(100, 1 << 20);
+  ASSERT_EQ(batch->size(), static_cast<std::size_t>(written));
+  ASSERT_TRUE(after.acknowledge(*batch));
+  ASSERT_TRUE(*after.raise_alarm_if_due());
+  EXPECT_FALSE(after.full());
+  auto alarm = after.next_batch(10, 1 << 20);
+  ASSERT_EQ(alarm->size(), 1u);
+  const auto ev = json::parse((*alarm)[0].json).as_object();
+  EXPECT_EQ(ev.at("type").as_string(), ps::kOutboxRefusedType);
+  EXPECT_EQ(ev.at("data").at("refused").as_int64(), 1);
+  EXPECT_EQ(ev.at("data").at("subjects").as_array()[0].as_string(), "R-" + std::to_string(written));
+  EXPECT_EQ(ev.at("data").at("by_type").at("com.packbench.order.packed.v1").as_int64(), 1);
+  // Reported once: a third run owes nothing.
+  ps::Outbox third(*db, "/stations/s/p", config);
+  ASSERT_TRUE(third.restore());
+  EXPECT_TRUE(third.refusals().empty());
+  EXPECT_FALSE(third.full());
+}
+
 TEST(Outbox, TheBulkLaneHasItsOwnShareAndCannotCrowdOutBusiness) {
   ps::OutboxConfig config;
   config.max_bytes = 4000;
