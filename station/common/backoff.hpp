@@ -15,15 +15,25 @@ namespace packbench::station {
 
 class Backoff {
  public:
-  Backoff(std::chrono::milliseconds base, std::chrono::milliseconds cap) : base_(base), cap_(cap) {}
+  // Each back-off draws from its own generator, seeded from std::random_device unless a test
+  // gives the seed: two stations never share a sequence of waits.
+  Backoff(std::chrono::milliseconds base, std::chrono::milliseconds cap)
+      : Backoff(base, cap, std::random_device{}()) {}
+  Backoff(std::chrono::milliseconds base, std::chrono::milliseconds cap, std::uint64_t seed)
+      : base_(base), cap_(cap), rng_(seed) {}
+
+  // The most the next wait can be: min(cap, base × 2^failures).
+  std::chrono::milliseconds bound() const {
+    const int shift = std::min(failures_, 30);
+    return std::chrono::milliseconds(
+        std::min<std::int64_t>(cap_.count(), base_.count() * (std::int64_t{1} << shift)));
+  }
 
   // The wait before the next try, counting one more failure.
   std::chrono::milliseconds next() {
-    const int shift = std::min(failures_, 30);
-    const auto bound =
-        std::min<std::int64_t>(cap_.count(), base_.count() * (std::int64_t{1} << shift));
+    const std::int64_t most = std::max<std::int64_t>(bound().count(), 0);
     ++failures_;
-    std::uniform_int_distribution<std::int64_t> dist(0, std::max<std::int64_t>(bound, 0));
+    std::uniform_int_distribution<std::int64_t> dist(0, most);
     return std::chrono::milliseconds(dist(rng_));
   }
 
@@ -34,7 +44,7 @@ class Backoff {
   std::chrono::milliseconds base_;
   std::chrono::milliseconds cap_;
   int failures_ = 0;
-  std::mt19937_64 rng_{std::random_device{}()};
+  std::mt19937_64 rng_;
 };
 
 }  // namespace packbench::station

@@ -218,8 +218,11 @@ void OrderChanges::reject(const std::string& order_id, const std::string& change
   if (change == "cancel") {
     data["reason"] = reason;
   }
-  outbox_.enqueue(
-      {change == "cancel" ? kCancelRejectedType : kUpdateRejectedType, order_id, std::move(data)});
+  // A type the outbox refuses is a bug of ours: the page's transaction rolls back with it.
+  outbox_
+      .enqueue({change == "cancel" ? kCancelRejectedType : kUpdateRejectedType, order_id,
+                std::move(data)})
+      .value();
   report.events = true;
   audit(order_id,
         json::object{{"event", change == "cancel" ? "feed_cancel_rejected" : "feed_edit_rejected"},

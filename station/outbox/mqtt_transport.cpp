@@ -1,9 +1,14 @@
 #include "station/outbox/mqtt_transport.hpp"
 
+#include <dirent.h>
 #include <fmt/format.h>
 #include <mqtt/async_client.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -186,14 +191,70 @@ int reason_of(const mqtt::token& tok) {
 
 constexpr std::uint64_t kConnectSerial = 0;
 
+// The sockets of this process: their inodes ("socket:[12345]", as /proc/self/fd shows them)
+// and fds.
+std::map<std::string, int> own_sockets() {
+  std::map<std::string, int> out;
+  DIR* dir = opendir("/proc/self/fd");
+  if (!dir) {
+    return out;
+  }
+  while (const dirent* e = readdir(dir)) {
+    char target[64];
+    const std::string path = std::string("/proc/self/fd/") + e->d_name;
+    const ssize_t n = readlink(path.c_str(), target, sizeof target - 1);
+    if (n > 0 && std::string_view(target, static_cast<std::size_t>(n)).starts_with("socket:")) {
+      out.emplace(std::string(target, static_cast<std::size_t>(n)), std::atoi(e->d_name));
+    }
+  }
+  closedir(dir);
+  return out;
+}
+
+// The connection paho made: a TCP socket that was not there before the connect, whose peer is
+// the broker's port (one; more only if something else connected to the broker meanwhile).
+std::vector<int> new_connections_to(const std::map<std::string, int>& before,
+                                    std::uint16_t broker_port) {
+  std::vector<int> found;
+  for (const auto& [inode, fd] : own_sockets()) {
+    if (before.count(inode)) {
+      continue;
+    }
+    int type = 0;
+    socklen_t type_len = sizeof type;
+    sockaddr_storage peer{};
+    socklen_t peer_len = sizeof peer;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &type_len) != 0 || type != SOCK_STREAM ||
+        getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) {
+      continue;
+    }
+    const std::uint16_t port = peer.ss_family == AF_INET
+                                   ? ntohs(reinterpret_cast<const sockaddr_in*>(&peer)->sin_port)
+                               : peer.ss_family == AF_INET6
+                                   ? ntohs(reinterpret_cast<const sockaddr_in6*>(&peer)->sin6_port)
+                                   : 0;
+    if (port == broker_port) {
+      found.push_back(fd);
+    }
+  }
+  return found;
+}
+
 }  // namespace
 
 // Paho calls these on its own threads; they only queue what happened and wake the station's
 // thread, never call paho back.
+//
+// Each completion also tells the kernel to acknowledge at once what arrived on the connection
+// (TCP_QUICKACK): a broker with Nagle's algorithm on (Mosquitto's default) holds its next PUBACK
+// until the last one is acknowledged, and the kernel delays that acknowledgement (40 ms and
+// more) hoping to carry it on the station's next packet, which does not come while the station
+// waits for PUBACKs (the end of every batch, a full window). docs/sync.md, "Benchmark".
 struct Bridge : mqtt::iaction_listener {
   std::mutex mu;
   std::deque<Completion> done;
-  std::uint64_t lost_epoch = 0;  // the connection of this epoch was lost
+  std::vector<int> connection_fds;  // the station's connection to the broker, once found
+  std::uint64_t lost_epoch = 0;     // the connection of this epoch was lost
   std::string lost_cause;
   int disconnect_reason = 0;   // a DISCONNECT from the broker, with its reason code
   std::function<void()> wake;  // posts to the station's executor
@@ -202,6 +263,10 @@ struct Bridge : mqtt::iaction_listener {
     {
       std::lock_guard lock(mu);
       done.push_back(std::move(c));
+      const int on = 1;
+      for (int fd : connection_fds) {
+        setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &on, sizeof on);
+      }
     }
     wake();
   }
@@ -277,6 +342,10 @@ struct MqttTransport::Impl {
       return;
     }
     connect_token.reset();
+    {
+      std::lock_guard lock(bridge->mu);
+      bridge->connection_fds.clear();  // paho closes them
+    }
     client.reset();  // MQTTAsync_destroy: closes the socket, forgets the session
   }
 
@@ -314,6 +383,7 @@ struct MqttTransport::Impl {
       bridge->done.clear();
       bridge->disconnect_reason = 0;
     }
+    const auto sockets_before = own_sockets();
     try {
       // No persistence (nullptr): the outbox is the only store of what is not yet acknowledged.
       mqtt::create_options create(MQTTVERSION_5);
@@ -363,6 +433,7 @@ struct MqttTransport::Impl {
         }
         if (c.ok) {
           read_connack();
+          tune_connection(sockets_before);
           co_return std::nullopt;
         }
         drop();
@@ -436,6 +507,23 @@ struct MqttTransport::Impl {
     co_return verify != X509_V_OK
         ? std::string("certificate refused: ") + X509_verify_cert_error_string(verify)
         : hec.message();
+  }
+
+  // paho.mqtt.c opens its connection with Nagle's algorithm on and has no way to set socket
+  // options: a PUBLISH then waits while the one before is unacknowledged. The station finds
+  // its connection among the process's sockets and sets TCP_NODELAY on it, as MQTT clients
+  // commonly do, and hands it to the bridge for TCP_QUICKACK (above). Only speed depends on it:
+  // a connection not found is used as it is, and an fd paho closed before drop() gets at worst
+  // a harmless quick acknowledgement.
+  void tune_connection(const std::map<std::string, int>& sockets_before) {
+    std::vector<int> fds =
+        new_connections_to(sockets_before, static_cast<std::uint16_t>(std::stoi(port)));
+    const int on = 1;
+    for (int fd : fds) {
+      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    }
+    std::lock_guard lock(bridge->mu);
+    bridge->connection_fds = std::move(fds);
   }
 
   // The broker's limits from CONNACK (MQTT 5, 3.2.2.3): how many QoS 1 messages it takes at

@@ -122,22 +122,39 @@ std::optional<Lane> parse_lane(std::string_view text) {
   return std::nullopt;
 }
 
-std::string make_uuid_v7(std::chrono::system_clock::time_point now) {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
+void UuidV7::start_afresh(std::uint64_t ms) {
+  ms_ = ms;
+  rand_a_ = rng_() & 0x7FF;  // 12 bits, the top one clear
+  rand_b_ = rng_() & ((std::uint64_t{1} << 62) - 1);
+  started_ = true;
+}
+
+std::string UuidV7::next(std::chrono::system_clock::time_point now) {
   // A wall clock set before 1970 must not wrap into the far future.
   const auto ms = static_cast<std::uint64_t>(std::max<std::int64_t>(
       0, std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count()));
+  if (!started_ || ms > ms_ || ms_ - ms > static_cast<std::uint64_t>(kHoldBack.count())) {
+    start_afresh(ms);
+  } else {
+    // The same millisecond, or the clock stepped back a little: after the last id.
+    rand_b_ += 1 + (rng_() & 0xFFFFFFFF);
+    if (rand_b_ >> 62) {
+      rand_b_ &= (std::uint64_t{1} << 62) - 1;
+      if (++rand_a_ >> 12) {
+        start_afresh(ms_ + 1);  // 2^41 ids in one millisecond: the timestamp moves on (6.2)
+      }
+    }
+  }
   std::array<std::uint8_t, 16> b{};
   for (int i = 0; i < 6; ++i) {
-    b[i] = static_cast<std::uint8_t>(ms >> (40 - 8 * i));
+    b[i] = static_cast<std::uint8_t>(ms_ >> (40 - 8 * i));
   }
-  const std::uint64_t r1 = rng();
-  const std::uint64_t r2 = rng();
-  for (int i = 6; i < 16; ++i) {
-    b[i] = static_cast<std::uint8_t>((i < 14 ? r1 : r2) >> (8 * (i % 8)));
+  b[6] = static_cast<std::uint8_t>(0x70 | (rand_a_ >> 8));  // version 7
+  b[7] = static_cast<std::uint8_t>(rand_a_);
+  b[8] = static_cast<std::uint8_t>(0x80 | (rand_b_ >> 56));  // variant 10
+  for (int i = 9; i < 16; ++i) {
+    b[i] = static_cast<std::uint8_t>(rand_b_ >> (8 * (15 - i)));
   }
-  b[6] = static_cast<std::uint8_t>(0x70 | (b[6] & 0x0F));  // version 7
-  b[8] = static_cast<std::uint8_t>(0x80 | (b[8] & 0x3F));  // variant 10
   // 8-4-4-4-12 hex digits. Written by hand: every event takes one, and fmt's 16-argument
   // format was a fair share of what enqueue() costs.
   static constexpr char kHex[] = "0123456789abcdef";
@@ -328,9 +345,54 @@ void append_json_string(std::string& out, std::string_view s) {
 
 }  // namespace
 
-std::string Outbox::enqueue(const EventSpec& spec) {
+Result<void> check_event_type(std::string_view type) {
+  constexpr std::string_view kPrefix = "com.packbench.";
+  auto bad = [&](std::string_view why) -> Result<void> {
+    return Error{fmt::format("'{}' is not an event type (com.packbench.<thing>.<verb>.v<N>): {}",
+                             type.substr(0, kMaxEventTypeLength + 8), why)};
+  };
+  if (type.size() > kMaxEventTypeLength) {
+    return bad(fmt::format("longer than {} characters", kMaxEventTypeLength));
+  }
+  if (!type.starts_with(kPrefix)) {
+    return bad("it must begin with com.packbench.");
+  }
+  std::vector<std::string_view> parts;
+  for (std::string_view rest = type.substr(kPrefix.size());;) {
+    const auto dot = rest.find('.');
+    parts.push_back(rest.substr(0, dot));
+    if (dot == std::string_view::npos) {
+      break;
+    }
+    rest.remove_prefix(dot + 1);
+  }
+  if (parts.size() < 3) {
+    return bad("it needs a thing, a verb and a version");
+  }
+  const std::string_view version = parts.back();
+  if (version.size() < 2 || version[0] != 'v' || version[1] < '1' || version[1] > '9' ||
+      version.find_first_not_of("0123456789", 1) != std::string_view::npos) {
+    return bad("it must end in a version: .v1, .v2, ...");
+  }
+  for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+    const std::string_view word = parts[i];
+    if (word.empty() || word[0] < 'a' || word[0] > 'z' ||
+        word.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string_view::npos) {
+      return bad(
+          fmt::format("'{}' is not a word (a lower-case letter, then lower-case letters, "
+                      "digits or '_')",
+                      word));
+    }
+  }
+  return {};
+}
+
+Result<std::string> Outbox::enqueue(const EventSpec& spec) {
+  if (auto checked = check_event_type(spec.type); !checked) {
+    return checked.error();
+  }
   const auto now = clock_.now();
-  const std::string id = make_uuid_v7(now);
+  const std::string id = ids_.next(now);
   const std::string time = format_utc(now);
   // The CloudEvent written straight out, attribute by attribute, rather than built as a
   // json::object (which copies the data) and serialised.
@@ -355,11 +417,15 @@ std::string Outbox::enqueue(const EventSpec& spec) {
 
   if (usage_.transaction != db_.transaction_serial() || usage_.transaction == 0) {
     usage_ = {db_.transaction_serial(), 0, 0};
-    auto usage = db_.statement("SELECT lane, bytes FROM outbox_usage WHERE lane != 'dead'");
+    // Dead letters count too ('dead'; 'dead_bulk' is the bulk lane's part of it).
+    auto usage = db_.statement("SELECT lane, bytes FROM outbox_usage");
     while (usage.step()) {
+      const std::string lane = usage.column_text(0);
       const std::int64_t bytes = usage.column_int(1);
-      usage_.total += bytes;
-      if (usage.column_text(0) == "bulk") {
+      if (lane != "dead_bulk") {
+        usage_.total += bytes;
+      }
+      if (lane == "bulk" || lane == "dead_bulk") {
         usage_.bulk += bytes;
       }
     }
@@ -372,8 +438,8 @@ std::string Outbox::enqueue(const EventSpec& spec) {
     count_refusal(spec.type, spec.subject, spec.lane, "cap");
     ++refusals_raised_;
     throw OutboxFull(fmt::format(
-        "the outbox is full: {} bytes of events wait for the back office (limit {}{}); a {} "
-        "event of {} bytes was refused",
+        "the outbox is full: {} bytes of events wait for the back office or lie in the dead "
+        "letters (limit {}{}); a {} event of {} bytes was refused",
         over_total ? total : bulk, over_total ? config_.max_bytes : config_.bulk_max_bytes,
         over_total ? "" : " for the bulk lane", spec.type, size));
   }
@@ -387,16 +453,18 @@ std::string Outbox::enqueue(const EventSpec& spec) {
   if (spec.lane == Lane::bulk) {
     usage_.bulk += size;
   }
-  return id;
+  return Result<std::string>(boost::system::in_place_value, id);
 }
 
 Result<std::vector<PendingEvent>> Outbox::next_batch(std::size_t max_events,
                                                      std::size_t max_bytes) {
   return db_.read([&] {
     std::vector<PendingEvent> out;
-    std::size_t bytes = 0;
+    // As a batch in one JSON array (the webhook's body): the brackets, and a comma between
+    // events (here: one byte with each event, and one more).
+    std::size_t bytes = 1;
     auto room_for = [&](const PendingEvent& e) {
-      return out.empty() || (out.size() < max_events && bytes + e.json.size() <= max_bytes);
+      return out.empty() || (out.size() < max_events && bytes + e.json.size() + 1 <= max_bytes);
     };
     auto bulk_count = db_.statement("SELECT events FROM outbox_usage WHERE lane = 'bulk'");
     const bool bulk_waiting = bulk_count.step() && bulk_count.column_int(0) > 0;
@@ -405,9 +473,11 @@ Result<std::vector<PendingEvent>> Outbox::next_batch(std::size_t max_events,
     // of that subject may go before it.
     std::map<std::string, std::int64_t> held;
     bool cut = false;
+    // "+lane": in the table's own order (by seq), stopping when the batch is full. Through
+    // outbox_by_age SQLite would read and sort the whole lane for every batch.
     auto business = db_.statement(
         "SELECT seq, id, type, subject, event, created_mono_ns, attempts FROM outbox "
-        "WHERE lane = 'business' ORDER BY seq");
+        "WHERE +lane = 'business' ORDER BY seq");
     while (business.step()) {
       if (out.size() >= max_events) {
         cut = true;
@@ -431,7 +501,7 @@ Result<std::vector<PendingEvent>> Outbox::next_batch(std::size_t max_events,
         cut = true;
         break;
       }
-      bytes += e.json.size();
+      bytes += e.json.size() + 1;
       out.push_back(std::move(e));
     }
     if (cut || !bulk_waiting) {
@@ -439,7 +509,7 @@ Result<std::vector<PendingEvent>> Outbox::next_batch(std::size_t max_events,
     }
     auto bulk = db_.statement(
         "SELECT seq, id, type, subject, event, created_mono_ns, attempts FROM outbox "
-        "WHERE lane = 'bulk' ORDER BY seq");
+        "WHERE +lane = 'bulk' ORDER BY seq");
     while (bulk.step() && out.size() < max_events) {
       const std::string subject = bulk.column_text(3);
       const std::int64_t seq = bulk.column_int(0);
@@ -453,7 +523,7 @@ Result<std::vector<PendingEvent>> Outbox::next_batch(std::size_t max_events,
       if (!room_for(e)) {
         break;
       }
-      bytes += e.json.size();
+      bytes += e.json.size() + 1;
       out.push_back(std::move(e));
     }
     return out;
@@ -519,13 +589,13 @@ Result<std::map<Lane, std::int64_t>> Outbox::expire(std::int64_t now_mono_ns) {
       }
       const std::int64_t cutoff =
           now_mono_ns - std::chrono::duration_cast<std::chrono::nanoseconds>(*limit).count();
-      // Ages grow with the sequence (a reboot shifts them all alike), so the scan stops at the
-      // first event young enough.
+      // By age, not by sequence: an event put back from the dead letters keeps its sequence
+      // and starts a new age, so older events may follow it (outbox_by_age).
       std::vector<std::int64_t> old;
-      auto sel =
-          db_.statement("SELECT seq, created_mono_ns FROM outbox WHERE lane = ?1 ORDER BY seq");
-      sel.bind_all(to_string(lane));
-      while (sel.step() && sel.column_int(1) <= cutoff) {
+      auto sel = db_.statement(
+          "SELECT seq FROM outbox WHERE lane = ?1 AND created_mono_ns <= ?2 ORDER BY seq");
+      sel.bind_all(to_string(lane), cutoff);
+      while (sel.step()) {
         old.push_back(sel.column_int(0));
       }
       const std::string why =
@@ -549,7 +619,7 @@ Result<bool> Outbox::raise_alarm_if_due() {
   const auto now = clock_.now();
   json::object data = refusals_to_json(refusals_);
   data["max_bytes"] = config_.max_bytes;
-  const std::string id = make_uuid_v7(now);
+  const std::string id = ids_.next(now);
   json::object ev{{"specversion", "1.0"},    {"id", id},
                   {"source", source_},       {"type", kOutboxRefusedType},
                   {"time", format_utc(now)}, {"datacontenttype", "application/json"},
@@ -559,7 +629,7 @@ Result<bool> Outbox::raise_alarm_if_due() {
   const bool cap = refusals_.reason.find("cap") != std::string::npos;
   auto raised = db_.write([&] {
     auto usage =
-        db_.statement("SELECT coalesce(sum(bytes), 0) FROM outbox_usage WHERE lane != 'dead'");
+        db_.statement("SELECT coalesce(sum(bytes), 0) FROM outbox_usage WHERE lane != 'dead_bulk'");
     usage.step();
     const std::int64_t total = usage.column_int(0);
     // After a full outbox, "room again" means a tenth of it free: the alarm is not worth
@@ -651,15 +721,25 @@ Result<OutboxDepth> Outbox::depth() {
         d.dead = u;
         continue;
       }
+      if (lane == "dead_bulk") {
+        d.dead_bulk = u;
+        continue;
+      }
       (lane == "bulk" ? d.bulk : d.business) = u;
       d.events += u.events;
       d.bytes += u.bytes;
     }
-    auto oldest =
-        db_.statement("SELECT created_at, created_mono_ns FROM outbox ORDER BY seq LIMIT 1");
-    if (oldest.step()) {
-      d.oldest_created_at = oldest.column_text(0);
-      d.oldest_mono_ns = oldest.column_int(1);
+    // The oldest by age (not the first by sequence: an event put back from the dead letters
+    // starts a new age), one lane at a time on outbox_by_age.
+    for (const char* lane : {"business", "bulk"}) {
+      auto oldest = db_.statement(
+          "SELECT created_at, created_mono_ns FROM outbox WHERE lane = ?1 "
+          "ORDER BY created_mono_ns LIMIT 1");
+      oldest.bind_all(lane);
+      if (oldest.step() && (!d.oldest_mono_ns || oldest.column_int(1) < *d.oldest_mono_ns)) {
+        d.oldest_created_at = oldest.column_text(0);
+        d.oldest_mono_ns = oldest.column_int(1);
+      }
     }
     return d;
   });
@@ -747,6 +827,41 @@ Result<std::int64_t> Outbox::retry_dead(const std::vector<std::string>& ids,
       ++moved;
     }
     return moved;
+  });
+}
+
+Result<Outbox::Purged> Outbox::purge_dead(
+    const std::vector<std::string>& ids,
+    std::optional<std::chrono::system_clock::time_point> dead_before,
+    std::vector<std::string>* unknown) {
+  return db_.write([&] {
+    Purged purged;
+    auto count = [&](Statement& q) {
+      while (q.step()) {
+        ++purged.events;
+        purged.bytes += q.column_int(0);
+      }
+    };
+    if (!ids.empty()) {
+      for (const auto& id : ids) {
+        auto del = db_.statement("DELETE FROM outbox_dead WHERE id = ?1 RETURNING bytes");
+        del.bind_all(id);
+        const auto before = purged.events;
+        count(del);
+        if (purged.events == before && unknown) {
+          unknown->push_back(id);
+        }
+      }
+    } else if (dead_before) {
+      // dead_at is UTC text of fixed width (format_utc): it orders as time.
+      auto del = db_.statement("DELETE FROM outbox_dead WHERE dead_at < ?1 RETURNING bytes");
+      del.bind_all(format_utc(*dead_before));
+      count(del);
+    } else {
+      auto del = db_.statement("DELETE FROM outbox_dead RETURNING bytes");
+      count(del);
+    }
+    return purged;
   });
 }
 

@@ -6,10 +6,11 @@
 // Two lanes: business events (what was packed, cancelled, reopened) go before bulk ones (such
 // as photos), and events of one subject (an order) leave in the order they were written,
 // whatever their lane. The outbox holds at most [outbox] max_bytes (bulk at most
-// bulk_max_bytes): an event that does not fit is refused — the transaction that wanted it rolls
-// back and its caller tells the packer — and an alarm event goes out once there is room again.
-// A lane with a TTL moves events older than it to the dead letters; ages are taken on the
-// monotonic clock, never on the wall clock.
+// bulk_max_bytes), dead letters included, so that the disk cannot fill behind the cap's back:
+// an event that does not fit is refused — the transaction that wanted it rolls back and its
+// caller tells the packer — and an alarm event goes out once there is room again (deliveries,
+// or IT purging dead letters). A lane with a TTL moves events older than it to the dead letters;
+// ages are taken on the monotonic clock, never on the wall clock.
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -17,6 +18,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -29,6 +31,14 @@ namespace packbench::station {
 enum class Lane { business, bulk };
 std::string_view to_string(Lane lane);
 std::optional<Lane> parse_lane(std::string_view text);
+
+// An event's type: com.packbench.<thing>.<verb>.v<N> (docs/sync.md, "Event types"). The
+// thing is one word or more, dotted (order, discount.pool), the verb one word (packed,
+// cancel_rejected); a word is a lower-case letter, then lower-case letters, digits and '_'; N is
+// a whole number from 1, without leading zeros. At most 128 characters. The type is an MQTT
+// topic level and a back office's routing key: nothing else gets in.
+inline constexpr std::size_t kMaxEventTypeLength = 128;
+Result<void> check_event_type(std::string_view type);
 
 struct EventSpec {
   std::string type;  // "com.packbench.order.packed.v1"
@@ -61,9 +71,12 @@ struct OutboxDepth {
   std::int64_t bytes = 0;
   LaneUsage business;
   LaneUsage bulk;
-  LaneUsage dead;
+  LaneUsage dead;                                // the dead letters, every lane
+  LaneUsage dead_bulk;                           // the dead letters of the bulk lane
   std::optional<std::string> oldest_created_at;  // wall clock, as written
   std::optional<std::int64_t> oldest_mono_ns;    // monotonic: for its age
+  // What counts against [outbox] max_bytes: what waits and the dead letters.
+  std::int64_t capped_bytes() const { return bytes + dead.bytes; }
 };
 
 // One row for `stationctl outbox ls` and `dead`.
@@ -108,11 +121,28 @@ class OutboxFull : public StoreError {
   explicit OutboxFull(const std::string& what) : StoreError(SQLITE_FULL, what) {}
 };
 
-// A random UUID version 7 (RFC 9562): 48 bits of Unix milliseconds, then random bits.
-std::string make_uuid_v7(std::chrono::system_clock::time_point now);
-inline std::string make_uuid_v7() {
-  return make_uuid_v7(std::chrono::system_clock::now());
-}
+// UUIDs version 7 (RFC 9562, 5.7): 48 bits of Unix milliseconds, the version, 12 bits rand_a,
+// the variant, 62 bits rand_b; lower-case 8-4-4-4-12 hex, so that they order as text.
+//
+// One generator's ids increase strictly (RFC 9562, 6.2, method 2, "monotonic random"): on a new
+// millisecond the 74 random bits start afresh (their top bit clear: room for increments); within
+// a millisecond, or when the wall clock steps back by at most kHoldBack (NTP stepping a few
+// seconds), the last id's random bits grow by a random 1 to 2^32 under the last timestamp. A
+// clock set back further is followed (it was wrong before: ids carry the event's time again),
+// and the order is then in `sequence`. Not thread-safe: one per outbox.
+class UuidV7 {
+ public:
+  static constexpr std::chrono::milliseconds kHoldBack{10000};
+  std::string next(std::chrono::system_clock::time_point now);
+
+ private:
+  void start_afresh(std::uint64_t ms);
+  std::uint64_t ms_ = 0;
+  std::uint64_t rand_a_ = 0;  // 12 bits
+  std::uint64_t rand_b_ = 0;  // 62 bits
+  bool started_ = false;
+  std::mt19937_64 rng_{std::random_device{}()};
+};
 
 class Outbox {
  public:
@@ -128,9 +158,11 @@ class Outbox {
   Result<void> restore(const std::string& boot_id = current_boot_id(),
                        std::int64_t now_mono_ns = monotonic_now_ns());
 
-  // Inside a write transaction. Returns the event id. Throws OutboxFull when the event does
-  // not fit; the refusal is counted for the alarm.
-  std::string enqueue(const EventSpec& spec);
+  // Inside a write transaction. Returns the event id, or an error (and writes nothing) when its
+  // type is not one (check_event_type): the caller decides, usually by rolling its transaction
+  // back with it (`.value()` throws inside Database::write). Throws OutboxFull when the event
+  // does not fit; the refusal is counted for the alarm and the transaction rolls back.
+  [[nodiscard]] Result<std::string> enqueue(const EventSpec& spec);
 
   // Events a transaction wanted but could not write because the store itself was full.
   void note_refused(const std::vector<std::pair<std::string, std::string>>& type_and_subject,
@@ -148,7 +180,8 @@ class Outbox {
   // Whether a business event would be refused now (the packer is told before it happens).
   bool full() const { return full_; }
 
-  // The next events to send, at most `max_events` and about `max_bytes` (always at least one):
+  // The next events to send, at most `max_events` and at most `max_bytes` as one JSON array,
+  // brackets and commas included (always at least one, however large):
   // business before bulk, oldest first, and never an event before an earlier one of its
   // subject.
   Result<std::vector<PendingEvent>> next_batch(std::size_t max_events, std::size_t max_bytes);
@@ -174,6 +207,16 @@ class Outbox {
   // sequence. Returns how many; ids that are not dead letters are listed in `unknown`.
   Result<std::int64_t> retry_dead(const std::vector<std::string>& ids,
                                   std::vector<std::string>* unknown = nullptr);
+  // Deletes dead letters for good, for IT once it has looked at them (`stationctl outbox
+  // purge-dead`): those named in `ids`, else those that died before `dead_before` (wall clock,
+  // as `dead_at` shows), else all of them. Their bytes no longer count against the cap.
+  struct Purged {
+    std::int64_t events = 0;
+    std::int64_t bytes = 0;
+  };
+  Result<Purged> purge_dead(const std::vector<std::string>& ids,
+                            std::optional<std::chrono::system_clock::time_point> dead_before,
+                            std::vector<std::string>* unknown = nullptr);
 
   // The sender's stop, for IT: noted when it stops, looked at while it is stopped, removed by
   // `stationctl outbox resume` (resume_sync() returns what it removed; nullopt when sync was
@@ -206,6 +249,7 @@ class Outbox {
   std::map<std::pair<Lane, std::string>, std::int64_t> refused_total_;
   bool full_ = false;
   std::string boot_id_;  // set by restore()
+  UuidV7 ids_;
   // The usage as of this transaction (by Database::transaction_serial), plus what it added:
   // read once per transaction, not once per event.
   struct UsageCache {

@@ -441,8 +441,9 @@ void append_outbox_prometheus(std::string& out, Outbox& outbox, const std::strin
   out += fmt::format("packbench_outbox_bytes{{station=\"{}\",lane=\"bulk\"}} {}\n", station,
                      d->bulk.bytes);
   out += fmt::format(
-      "# HELP packbench_outbox_max_bytes The outbox's cap: business events beyond it are "
-      "refused.\n# TYPE packbench_outbox_max_bytes gauge\n"
+      "# HELP packbench_outbox_max_bytes The outbox's cap on what waits and the dead letters "
+      "together: business events beyond it are refused.\n"
+      "# TYPE packbench_outbox_max_bytes gauge\n"
       "packbench_outbox_max_bytes{{station=\"{}\"}} {}\n",
       station, outbox.config().max_bytes);
   const double age = d->oldest_mono_ns ? static_cast<double>(std::max<std::int64_t>(
@@ -459,6 +460,12 @@ void append_outbox_prometheus(std::string& out, Outbox& outbox, const std::strin
       "# TYPE packbench_outbox_dead_events gauge\npackbench_outbox_dead_events{{station=\"{}\"}} "
       "{}\n",
       station, d->dead.events);
+  out += fmt::format(
+      "# HELP packbench_outbox_dead_bytes Bytes of the dead letters (they count against the "
+      "cap until IT purges them).\n"
+      "# TYPE packbench_outbox_dead_bytes gauge\npackbench_outbox_dead_bytes{{station=\"{}\"}} "
+      "{}\n",
+      station, d->dead.bytes);
   out += fmt::format(
       "# HELP packbench_outbox_full 1 while business events are being refused.\n"
       "# TYPE packbench_outbox_full gauge\npackbench_outbox_full{{station=\"{}\"}} {}\n",
@@ -496,6 +503,7 @@ json::object outbox_to_json(Outbox& outbox) {
       {"business", json::object{{"events", d->business.events}, {"bytes", d->business.bytes}}},
       {"bulk", json::object{{"events", d->bulk.events}, {"bytes", d->bulk.bytes}}}};
   o["dead"] = d->dead.events;
+  o["dead_bytes"] = d->dead.bytes;
   o["full"] = outbox.full();
   const auto& r = outbox.refusals();
   o["refused"] = r.empty() ? json::value()

@@ -455,7 +455,8 @@ void PackSession::emit(const std::string& type, const std::string& subject, json
   data["site"] = identity_.site;
   data["packer"] = deciding_->packer.empty() ? json::value() : json::value(deciding_->packer);
   emitted_.emplace_back(type, subject);
-  outbox_.enqueue({type, subject, std::move(data)});
+  // A type the outbox refuses is a bug of ours: the scan's transaction rolls back with it.
+  outbox_.enqueue({type, subject, std::move(data)}).value();
   queued_events_ = true;
 }
 

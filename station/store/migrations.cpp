@@ -323,6 +323,24 @@ CREATE TABLE order_feed_changes (
 ) STRICT;
 CREATE INDEX order_feed_changes_held ON order_feed_changes(order_id) WHERE state = 'held';
 )sql"},
+      {9, "the outbox by lane and age; dead letters of the bulk lane counted apart", R"sql(
+-- An event's age does not always grow with its sequence: one put back from the dead letters
+-- keeps its sequence and starts a new age. TTLs and the age of the oldest event read this.
+CREATE INDEX outbox_by_age ON outbox(lane, created_mono_ns);
+
+-- Dead letters count against the outbox's cap, and those of the bulk lane (expired photos)
+-- against the bulk lane's share too: 'dead_bulk' counts them ('dead' still counts them all).
+INSERT INTO outbox_usage (lane, events, bytes)
+  SELECT 'dead_bulk', count(*), coalesce(sum(bytes), 0) FROM outbox_dead WHERE lane = 'bulk';
+CREATE TRIGGER outbox_dead_bulk_usage_insert AFTER INSERT ON outbox_dead WHEN NEW.lane = 'bulk'
+BEGIN
+  UPDATE outbox_usage SET events = events + 1, bytes = bytes + NEW.bytes WHERE lane = 'dead_bulk';
+END;
+CREATE TRIGGER outbox_dead_bulk_usage_delete AFTER DELETE ON outbox_dead WHEN OLD.lane = 'bulk'
+BEGIN
+  UPDATE outbox_usage SET events = events - 1, bytes = bytes - OLD.bytes WHERE lane = 'dead_bulk';
+END;
+)sql"},
   };
   return kMigrations;
 }

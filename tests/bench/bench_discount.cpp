@@ -85,13 +85,13 @@ int main(int argc, char** argv) {
     auto t0 = Clock::now();
     auto ok = db->write([&] {
       auto out = pd::issue_from_campaign(*db, pool, order(i), ctx);
-      outbox.enqueue(pd::discount_issued_event(*out.discount, ctx.now));
+      outbox.enqueue(pd::discount_issued_event(*out.discount, ctx.now)).value();
     });
     pool_us.push_back(since(t0));
     t0 = Clock::now();
     auto ok2 = db->write([&] {
       auto out = pd::issue_from_campaign(*db, signing, order(runs + i), ctx);
-      outbox.enqueue(pd::discount_issued_event(*out.discount, ctx.now));
+      outbox.enqueue(pd::discount_issued_event(*out.discount, ctx.now)).value();
     });
     signed_us.push_back(since(t0));
     if (!ok || !ok2) {

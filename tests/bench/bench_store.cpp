@@ -36,8 +36,10 @@ int main(int argc, char** argv) {
     floor_us.push_back(floor.commit(body));
     auto t1 = Clock::now();
     auto ok = db->write([&] {
-      outbox.enqueue({"com.packbench.bench.done.v1", "ORDER-" + std::to_string(i),
-                      boost::json::object{{"i", i}, {"pad", body.substr(0, 200)}}});
+      outbox
+          .enqueue({"com.packbench.bench.done.v1", "ORDER-" + std::to_string(i),
+                    boost::json::object{{"i", i}, {"pad", body.substr(0, 200)}}})
+          .value();
     });
     auto t2 = Clock::now();
     if (!ok) {

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <sqlite3.h>
 
+#include <atomic>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <cstdlib>
@@ -318,6 +319,118 @@ TEST_F(SyncE2e, StationctlListsDeadLettersAndSendsThemAgain) {
   }));
 }
 
+TEST_F(SyncE2e, StationctlListsWaitingEventsAndPurgesDeadLettersOnceSeen) {
+  // The back office refuses the first order's event for good, then is down for a while.
+  pt::EventCollector collector;
+  std::atomic<int> status{422};
+  collector.set_script([&](const pt::HttpExchange&, std::size_t) {
+    pt::Reply r = pt::Reply::status_only(status.load());
+    r.body = status.load() == 422 ? "unknown event type" : "";
+    return r;
+  });
+  pt::write_file(dir / "orders.json", orders_json(3));
+  write_config(collector.url());
+  auto stationd = start();
+  for (const char* s : {"K-1", "4901234567894", "4901234567894"}) {
+    EXPECT_NE(post_scan(s), "");
+  }
+  ASSERT_TRUE(pt::wait_until([&] {
+    auto h = health();
+    return !h.empty() && h.at("outbox").at("dead").as_int64() == 1;
+  })) << stationd->errors();
+  status = 503;
+  EXPECT_EQ(post_scan("K-2"), "order_opened");
+  EXPECT_EQ(post_scan("CMD-CANCEL"), "pack_cancelled");
+  for (const char* s : {"K-3", "4901234567894", "4901234567894"}) {
+    EXPECT_NE(post_scan(s), "");
+  }
+  // Both wait, each tried at least once.
+  json::object listed;
+  ASSERT_TRUE(pt::wait_until([&] {
+    auto r = stationctl({"outbox", "ls", "--json"});
+    if (r.code != 0) {
+      return false;
+    }
+    listed = json::parse(r.out).as_object();
+    const auto& events = listed.at("events").as_array();
+    return events.size() == 2 && events[1].at("attempts").as_int64() >= 1;
+  })) << stationd->errors();
+  const auto& events = listed.at("events").as_array();
+  EXPECT_EQ(events[0].at("type").as_string(), "com.packbench.pack.cancelled.v1");
+  EXPECT_EQ(events[0].at("subject").as_string(), "K-2");
+  EXPECT_EQ(events[1].at("type").as_string(), "com.packbench.order.packed.v1");
+  EXPECT_EQ(events[1].at("subject").as_string(), "K-3");
+  EXPECT_LT(events[0].at("seq").as_int64(), events[1].at("seq").as_int64());
+  EXPECT_EQ(events[0].at("lane").as_string(), "business");
+  EXPECT_GT(events[0].at("bytes").as_int64(), 100);
+  EXPECT_NE(std::string(events[1].at("last_error").as_string()).find("HTTP 503"),
+            std::string::npos);
+  EXPECT_EQ(listed.at("totals").at("business").at("events").as_int64(), 2);
+  EXPECT_EQ(listed.at("totals").at("dead").at("events").as_int64(), 1);
+  const auto dead_bytes = listed.at("totals").at("dead").at("bytes").as_int64();
+  EXPECT_GT(dead_bytes, 100);
+  EXPECT_TRUE(listed.at("sync_stopped").is_null());
+
+  auto text = stationctl({"outbox", "ls"});
+  ASSERT_EQ(text.code, 0) << text.err;
+  EXPECT_NE(text.out.find("business  com.packbench.pack.cancelled.v1  K-2  "), std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("business  com.packbench.order.packed.v1  K-3  "), std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("HTTP 503"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("2 events waiting (2 business, 0 bulk)"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("; 1 dead letter\n"), std::string::npos) << text.out;
+  auto first = stationctl({"outbox", "ls", "--limit", "1"});
+  EXPECT_NE(first.out.find("K-2"), std::string::npos) << first.out;
+  EXPECT_EQ(first.out.find("K-3"), std::string::npos) << first.out;
+  EXPECT_NE(first.out.find("2 events waiting"), std::string::npos) << first.out;
+
+  // IT looks at the dead letter, then purges it.
+  auto dead = stationctl({"outbox", "dead", "--json"});
+  ASSERT_EQ(dead.code, 0) << dead.err;
+  const std::string id(json::parse(dead.out).at("dead").as_array()[0].at("id").as_string());
+  for (const auto& wrong : std::vector<std::vector<std::string>>{
+           {"outbox", "purge-dead"},
+           {"outbox", "purge-dead", id, "--all"},
+           {"outbox", "purge-dead", "--older-than", "1d", "--all"},
+           {"outbox", "purge-dead", "--older-than", "3x"},
+           {"outbox", "purge-dead", "--older-than"},
+           {"outbox", "purge-dead", "--all", "--limit", "1"}}) {
+    auto r = stationctl(wrong);
+    EXPECT_EQ(r.code, 2) << wrong.back() << "\n" << r.out;
+    EXPECT_FALSE(r.err.empty());
+  }
+  auto unknown = stationctl({"outbox", "purge-dead", "no-such-event"});
+  EXPECT_EQ(unknown.code, 1);
+  EXPECT_NE(unknown.err.find("no-such-event is not a dead letter"), std::string::npos);
+  auto young = stationctl({"outbox", "purge-dead", "--older-than", "1d"});
+  EXPECT_EQ(young.code, 0) << young.err;
+  EXPECT_NE(young.out.find("0 dead letters purged, 0 bytes freed"), std::string::npos) << young.out;
+  auto purged = stationctl({"outbox", "purge-dead", id});
+  ASSERT_EQ(purged.code, 0) << purged.err;
+  EXPECT_NE(purged.out.find("1 dead letter purged, " + std::to_string(dead_bytes) + " bytes freed"),
+            std::string::npos)
+      << purged.out;
+  auto h = health();
+  EXPECT_EQ(h.at("outbox").at("dead").as_int64(), 0);
+  EXPECT_EQ(h.at("outbox").at("dead_bytes").as_int64(), 0);
+  EXPECT_NE(metrics().find("packbench_outbox_dead_bytes{station=\"pack-01\"} 0"),
+            std::string::npos);
+
+  // The back office returns: the two waiting events arrive, the purged one never does.
+  status = 200;
+  ASSERT_TRUE(collector.wait_for_events(2)) << stationd->errors();
+  ASSERT_TRUE(pt::wait_until([&] {
+    auto hh = health();
+    return !hh.empty() && hh.at("outbox").at("depth").as_int64() == 0;
+  }));
+  const auto got = collector.events();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].at("subject").as_string(), "K-2");
+  EXPECT_EQ(got[1].at("subject").as_string(), "K-3");
+  EXPECT_TRUE(collector.problems().empty());
+}
+
 TEST_F(SyncE2e, AFullOutboxTellsThePackerAndTheAlarmFollowsDelivery) {
   const auto port = pt::free_port();                         // the back office is down
   pt::write_file(dir / "orders.json", orders_json(3, 300));  // order.packed: about 800 bytes
@@ -343,12 +456,52 @@ TEST_F(SyncE2e, AFullOutboxTellsThePackerAndTheAlarmFollowsDelivery) {
   pt::EventCollector collector(std::nullopt, port);  // the back office returns
   ASSERT_TRUE(collector.wait_for_events(2)) << stationd->errors();
   EXPECT_EQ(collector.events()[1].at("type").as_string(), "com.packbench.outbox.refused.v1");
+  // The collector has the alarm a moment before the station has its answer and removes it
+  // from the outbox: the room is there once nothing waits.
   ASSERT_TRUE(pt::wait_until([&] {
     auto hh = health();
-    return !hh.empty() && !hh.at("outbox").at("full").as_bool();
+    return !hh.empty() && !hh.at("outbox").at("full").as_bool() &&
+           hh.at("outbox").at("depth").as_int64() == 0;
   }));
   EXPECT_EQ(post_scan("4901234567894"), "order_complete");
   ASSERT_TRUE(collector.wait_for_events(3));
+  EXPECT_TRUE(collector.problems().empty());
+}
+
+TEST_F(SyncE2e, RefusedEventsAreStillReportedAfterTheStationIsKilled) {
+  const auto port = pt::free_port();                         // the back office is down
+  pt::write_file(dir / "orders.json", orders_json(3, 300));  // order.packed: about 800 bytes
+  write_config("http://127.0.0.1:" + std::to_string(port) + "/events",
+               "[outbox]\nmax_bytes = 1024\n");
+  auto stationd = start();
+  for (const char* s : {"K-1", "4901234567894", "4901234567894", "K-2", "4901234567894"}) {
+    EXPECT_NE(post_scan(s), "");
+  }
+  EXPECT_EQ(post_scan("4901234567894"), "outbox_full");
+  // Killed before the back office could be told: the refusal lives only in the store.
+  stationd->signal(SIGKILL);
+  ASSERT_TRUE(stationd->wait());
+  pt::EventCollector collector(std::nullopt, port);  // the back office returns
+  auto again = start("stationd-2");
+  ASSERT_TRUE(collector.wait_for_events(2)) << again->errors();
+  const auto events = collector.events();
+  EXPECT_EQ(events[0].at("type").as_string(), "com.packbench.order.packed.v1");
+  EXPECT_EQ(events[0].at("subject").as_string(), "K-1");
+  const auto& alarm = events[1];
+  ASSERT_EQ(alarm.at("type").as_string(), "com.packbench.outbox.refused.v1");
+  EXPECT_EQ(alarm.at("data").at("refused").as_int64(), 1);
+  EXPECT_EQ(alarm.at("data").at("reason").as_string(), "cap");
+  EXPECT_EQ(alarm.at("data").at("subjects").as_array()[0].as_string(), "K-2");
+  EXPECT_EQ(alarm.at("data").at("by_type").at("com.packbench.order.packed.v1").as_int64(), 1);
+  ASSERT_TRUE(pt::wait_until([&] {
+    auto h = health();
+    return !h.empty() && !h.at("outbox").at("full").as_bool() &&
+           h.at("outbox").at("depth").as_int64() == 0;
+  }));
+  // The packer scans again; the order closes and its event follows, once.
+  EXPECT_EQ(post_scan("4901234567894"), "order_complete");
+  ASSERT_TRUE(collector.wait_for_events(3));
+  EXPECT_EQ(collector.events()[2].at("subject").as_string(), "K-2");
   EXPECT_TRUE(collector.problems().empty());
 }
 

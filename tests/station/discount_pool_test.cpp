@@ -27,7 +27,9 @@ pd::Day date(int y, unsigned m, unsigned d) {
 }
 
 // The station's own schema (its migrations hold the discount tables).
-const std::vector<ps::Migration>& migrations() { return ps::station_migrations(); }
+const std::vector<ps::Migration>& migrations() {
+  return ps::station_migrations();
+}
 
 ps::Database open_db(const std::filesystem::path& path) {
   ps::OpenOptions opts;
@@ -445,10 +447,12 @@ TEST(DiscountIssue, PoolCodeWithItsLinkWordsAndEvents) {
   auto issued = db.write([&] {
     auto out = pd::issue_discount(db, campaigns, order("DEMO-1001"), ctx);
     if (out.discount && !out.discount->reprint) {
-      outbox.enqueue(pd::discount_issued_event(*out.discount, ctx.now));
+      outbox.enqueue(pd::discount_issued_event(*out.discount, ctx.now)).value();
     }
-    outbox.enqueue(pd::insert_printed_event(
-        {"DEMO-1001", "thank-you", "ja", out.discount->campaign, out.discount->code, ctx.now}));
+    outbox
+        .enqueue(pd::insert_printed_event(
+            {"DEMO-1001", "thank-you", "ja", out.discount->campaign, out.discount->code, ctx.now}))
+        .value();
     return out;
   });
   ASSERT_TRUE(issued) << issued.error().message;

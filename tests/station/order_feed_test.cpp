@@ -50,10 +50,11 @@ struct FeedStation {
   std::unique_ptr<ps::OrderFeed> feed;
   std::vector<std::vector<ps::HeldChange>> heard;  // each time the held changes changed
 
-  void start(const ps::OrdersConfig& config) {
+  void start(const ps::OrdersConfig& config,
+             const ps::WallClock& clock = ps::system_wall_clock()) {
     auto created =
         ps::OrderFeed::create(st.io.get_executor(), st.db, st.book, st.outbox, config,
-                              {"pack-01", "site-1", {"PK-", "CMD-", "QTY-", "PIN-", "RC-"}});
+                              {"pack-01", "site-1", {"PK-", "CMD-", "QTY-", "PIN-", "RC-"}}, clock);
     ASSERT_TRUE(created) << created.error().message;
     feed = std::move(*created);
     feed->add_listener([this](const std::vector<ps::HeldChange>& held) { heard.push_back(held); });
@@ -611,6 +612,39 @@ TEST(OrderFeed, A503WaitsAsRetryAfterSays) {
   EXPECT_EQ(f.errors("http_503"), 1);
   EXPECT_EQ(f.feed->to_json().at("retry_in_ms").as_int64(), 3000);
   EXPECT_EQ(f.orders(), 0);
+}
+
+TEST(OrderFeed, WallClockJumpsDisturbNeitherItsBackOffNorItsPolls) {
+  // As for the outbox's sender (SyncClock.*): the wall clock, injected, jumps forward and back
+  // while the feed backs off; its waits run on the monotonic clock and do not notice.
+  pt::FeedServer server;
+  server.add_order(order("W-1"), 1);
+  server.set_override([](const pt::HttpExchange&, std::size_t) -> std::optional<pt::Reply> {
+    return pt::Reply::status_only(500);
+  });
+  FeedStation f;
+  ps::WallClock clock;
+  f.start(fast_feed(server.url()), clock);  // back-off 10 ms to 100 ms
+  ASSERT_TRUE(f.run_until([&] { return f.errors("http_500") >= 2; }));
+  // Two days forward: a wait on the wall clock would not notice; the tries go on at their pace.
+  clock.jump(48h);
+  auto before = f.errors("http_500");
+  ASSERT_TRUE(f.run_until([&] { return f.errors("http_500") >= before + 3; }, 5s));
+  // Four days back (two before the truth): a wait on the wall clock would last two days.
+  clock.jump(-96h);
+  before = f.errors("http_500");
+  ASSERT_TRUE(f.run_until([&] { return f.errors("http_500") >= before + 3; }, 5s));
+  ASSERT_LE(f.feed->status().retry_in_ms.value_or(0), 100);
+  // The back office answers again: the page is applied at once.
+  server.set_override(nullptr);
+  ASSERT_TRUE(f.caught_up(server));
+  EXPECT_EQ(f.status("W-1"), "ready");
+  // What the feed writes down is the jumped clock's time.
+  const auto true_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+  EXPECT_NEAR(static_cast<double>(true_ms - f.feed->status().last_success_unix_ms),
+              48 * 3600e3, 600e3);
 }
 
 TEST(OrderFeed, ASecondFeedUrlStartsFromItsBeginning) {

@@ -28,7 +28,8 @@ struct Fixture {
   void add(const std::string& subject, int n = 1, ps::Lane lane = ps::Lane::business) {
     ASSERT_TRUE(db.write([&] {
       for (int i = 0; i < n; ++i) {
-        outbox.enqueue({"com.packbench.test.made.v1", subject, json::object{{"i", i}}, lane});
+        outbox.enqueue({"com.packbench.test.made.v1", subject, json::object{{"i", i}}, lane})
+            .value();
       }
     }));
   }
@@ -61,26 +62,104 @@ std::int64_t seq_of(const ps::PendingEvent& e) {
 
 }  // namespace
 
-TEST(Outbox, UuidV7HasItsVersionAndVariantAndIsUnique) {
+namespace {
+
+// The 48-bit Unix milliseconds at the head of a UUIDv7 (RFC 9562, 5.7).
+std::int64_t uuid_ms(const std::string& id) {
+  return std::stoll(id.substr(0, 8) + id.substr(9, 4), nullptr, 16);
+}
+
+std::chrono::system_clock::time_point at_ms(std::int64_t ms) {
+  return std::chrono::system_clock::time_point(std::chrono::milliseconds(ms));
+}
+
+}  // namespace
+
+TEST(UuidV7, HasItsVersionAndVariantAndIsUnique) {
   const std::regex shape("^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
   std::set<std::string> seen;
-  for (int i = 0; i < 1000; ++i) {
-    const auto id = ps::make_uuid_v7();
-    EXPECT_TRUE(std::regex_match(id, shape)) << id;
-    seen.insert(id);
+  for (int g = 0; g < 10; ++g) {  // generators of their own, as stations are
+    ps::UuidV7 ids;
+    for (int i = 0; i < 100; ++i) {
+      const auto id = ids.next(std::chrono::system_clock::now());
+      EXPECT_TRUE(std::regex_match(id, shape)) << id;
+      seen.insert(id);
+    }
   }
   EXPECT_EQ(seen.size(), 1000u);
 }
 
+TEST(UuidV7, IdsIncreaseWithinAMillisecondAndCarryIt) {
+  // 10,000 ids in one millisecond (RFC 9562, 6.2, monotonic random): each above the last, all
+  // with that millisecond.
+  ps::UuidV7 ids;
+  const std::int64_t ms = 1795421260123;
+  std::string last = ids.next(at_ms(ms));
+  EXPECT_EQ(uuid_ms(last), ms);
+  for (int i = 0; i < 10000; ++i) {
+    const std::string id = ids.next(at_ms(ms) + std::chrono::microseconds(i % 1000));
+    ASSERT_LT(last, id) << i;
+    ASSERT_EQ(uuid_ms(id), ms);
+    last = id;
+  }
+  // The next millisecond starts afresh, above them all.
+  const std::string next = ids.next(at_ms(ms + 1));
+  EXPECT_LT(last, next);
+  EXPECT_EQ(uuid_ms(next), ms + 1);
+}
+
+TEST(UuidV7, AClockSteppedBackALittleKeepsTheOrderAndOneSetBackFarIsFollowed) {
+  ps::UuidV7 ids;
+  const std::int64_t ms = 1795421260123;
+  const std::string before = ids.next(at_ms(ms));
+  // NTP steps the clock back half a second: ids keep increasing under the last timestamp.
+  const std::string stepped = ids.next(at_ms(ms - 500));
+  EXPECT_LT(before, stepped);
+  EXPECT_EQ(uuid_ms(stepped), ms);
+  const std::string later = ids.next(at_ms(ms - 400));
+  EXPECT_LT(stepped, later);
+  EXPECT_EQ(uuid_ms(later), ms);
+  // Set back by a day (it was wrong): ids follow the clock and match the events' time again.
+  const std::string day_back = ids.next(at_ms(ms - 86400000));
+  EXPECT_EQ(uuid_ms(day_back), ms - 86400000);
+  EXPECT_LT(day_back, before);
+  // A clock before 1970 gives 0, not a wrapped far future.
+  ps::UuidV7 early;
+  EXPECT_EQ(uuid_ms(early.next(at_ms(-5000))), 0);
+}
+
+TEST(UuidV7, AnEventsIdCarriesTheTimeItWasWrittenAndIdsFollowTheSequence) {
+  Fixture f;
+  const auto t0 = std::chrono::system_clock::now();
+  f.add("A", 1000);  // one transaction, a burst within a few milliseconds
+  const auto t1 = std::chrono::system_clock::now();
+  auto batch = f.outbox.next_batch(1000, 1 << 30);
+  ASSERT_EQ(batch->size(), 1000u);
+  const auto ms = [](std::chrono::system_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  };
+  std::string last;
+  for (const auto& e : *batch) {
+    const auto ev = json::parse(e.json).as_object();
+    EXPECT_GE(uuid_ms(e.id), ms(t0));
+    EXPECT_LE(uuid_ms(e.id), ms(t1));
+    // The same millisecond as the event's `time`, read from the same clock reading.
+    EXPECT_EQ(ps::format_utc(at_ms(uuid_ms(e.id))), ev.at("time").as_string());
+    EXPECT_LT(last, e.id);  // in the order of the sequence
+    last = e.id;
+  }
+}
+
 TEST(Outbox, EventsAreTheJsonBoostWouldWriteWhateverTheirText) {
-  // Names and order ids with quotes, backslashes, control characters and Japanese: the event is
-  // written by hand, and must read back as what was given, in Boost.JSON's own form.
+  // Order ids and data with quotes, backslashes, control characters and Japanese: the event is
+  // written by hand, and must read back as what was given, in Boost.JSON's own form. (A type
+  // has none of these: check_event_type refuses them.)
   Fixture f;
   const std::string subject = "A\"B\\C\n\t\x01\x1f/\xe6\x97\xa5\xe6\x9c\xac";
   const json::object data{{"note", "say \"hi\"\r\n"}, {"n", 3}, {"list", json::array{1, "x"}}};
   std::string id;
   ASSERT_TRUE(f.db.write([&] {
-    id = f.outbox.enqueue({"com.packbench.test.quote\"d.v1", subject, data});
+    id = f.outbox.enqueue({"com.packbench.test.quoted.v1", subject, data}).value();
   }));
   auto batch = f.outbox.next_batch(10, 1 << 20);
   ASSERT_TRUE(batch);
@@ -89,7 +168,7 @@ TEST(Outbox, EventsAreTheJsonBoostWouldWriteWhateverTheirText) {
   const auto ev = json::parse(text).as_object();
   EXPECT_EQ(ev.at("id").as_string(), id);
   EXPECT_EQ(ev.at("subject").as_string(), subject);
-  EXPECT_EQ(ev.at("type").as_string(), "com.packbench.test.quote\"d.v1");
+  EXPECT_EQ(ev.at("type").as_string(), "com.packbench.test.quoted.v1");
   EXPECT_EQ(ev.at("data").as_object(), data);
   EXPECT_EQ(ev.at("specversion").as_string(), "1.0");
   EXPECT_EQ(ev.at("datacontenttype").as_string(), "application/json");
@@ -100,6 +179,67 @@ TEST(Outbox, EventsAreTheJsonBoostWouldWriteWhateverTheirText) {
   }
   EXPECT_EQ(keys, (std::vector<std::string>{"specversion", "id", "source", "type", "time",
                                             "subject", "datacontenttype", "data", "sequence"}));
+}
+
+TEST(Outbox, EventTypesFollowTheDocumentedGrammar) {
+  for (const char* good :
+       {"com.packbench.order.packed.v1", "com.packbench.discount.pool.low.v1",
+        "com.packbench.order.cancel_rejected.v1", "com.packbench.outbox.refused.v1",
+        "com.packbench.a.b.v12", "com.packbench.photo2.taken.v3"}) {
+    EXPECT_TRUE(ps::check_event_type(good)) << good;
+  }
+  const std::string too_long = "com.packbench." + std::string(120, 'x') + ".made.v1";
+  for (const std::string& bad : std::vector<std::string>{"",
+                                                         "order.packed.v1",
+                                                         "com.example.order.packed.v1",
+                                                         "com.packbench.order.packed",
+                                                         "com.packbench.packed.v1",
+                                                         "com.packbench.order.packed.v0",
+                                                         "com.packbench.order.packed.v01",
+                                                         "com.packbench.order.packed.V1",
+                                                         "com.packbench.order.packed.v1.",
+                                                         "com.packbench..packed.v1",
+                                                         "com.packbench.Order.packed.v1",
+                                                         "com.packbench.order.pack-ed.v1",
+                                                         "com.packbench.order.1packed.v1",
+                                                         "com.packbench.order/x.packed.v1",
+                                                         "com.packbench.order.+.v1",
+                                                         "com.packbench.order.#.v1",
+                                                         "com.packbench.test.quote\"d.v1",
+                                                         "com.packbench.order.packed.v1 ",
+                                                         "com.packbench.order.packed.vx",
+                                                         too_long}) {
+    auto r = ps::check_event_type(bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_NE(r.error().message.find("com.packbench.<thing>.<verb>.v<N>"), std::string::npos);
+  }
+  EXPECT_NE(ps::check_event_type("com.packbench.order.v1").error().message.find("a thing, a verb"),
+            std::string::npos);
+}
+
+TEST(Outbox, AnEventOfABadTypeIsAnErrorValueAndNothingIsWritten) {
+  Fixture f;
+  auto r = f.db.write([&] {
+    auto bad = f.outbox.enqueue({"com.packbench.Order.Packed", "A", json::object{}});
+    EXPECT_FALSE(bad);
+    EXPECT_NE(bad.error().message.find("'com.packbench.Order.Packed' is not an event type"),
+              std::string::npos)
+        << bad.error().message;
+    // No exception: the transaction goes on, and the caller decides.
+    return f.outbox.enqueue({"com.packbench.order.packed.v1", "A", json::object{}}).has_value();
+  });
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(*r);
+  EXPECT_EQ(f.depth(), 1);
+  EXPECT_EQ(f.outbox.refusals_raised(), 0);  // not a refusal: nothing for the alarm
+  // The usual caller rolls its transaction back with the error.
+  auto rolled = f.db.write([&] {
+    f.outbox.enqueue({"com.packbench.order.packed.v1", "B", json::object{}}).value();
+    f.outbox.enqueue({"packed", "B", json::object{}}).value();
+  });
+  ASSERT_FALSE(rolled);
+  EXPECT_NE(rolled.error().message.find("'packed' is not an event type"), std::string::npos);
+  EXPECT_EQ(f.depth(), 1);
 }
 
 TEST(Outbox, BatchesComeOldestFirstWithAMonotonicSequence) {
@@ -177,8 +317,10 @@ TEST(Outbox, AFullOutboxRefusesNewEventsLoudlyAndKeepsWhatItHas) {
   int written = 0;
   for (;; ++written) {
     auto r = f.db.write([&] {
-      f.outbox.enqueue({"com.packbench.test.made.v1", "A-" + std::to_string(written),
-                        json::object{{"pad", std::string(100, 'x')}}});
+      f.outbox
+          .enqueue({"com.packbench.test.made.v1", "A-" + std::to_string(written),
+                    json::object{{"pad", std::string(100, 'x')}}})
+          .value();
     });
     if (!r) {
       EXPECT_NE(r.error().message.find("the outbox is full"), std::string::npos)
@@ -222,6 +364,54 @@ TEST(Outbox, AFullOutboxRefusesNewEventsLoudlyAndKeepsWhatItHas) {
   EXPECT_FALSE(*f.outbox.raise_alarm_if_due());  // once
 }
 
+TEST(Outbox, RefusalsSavedBeforeACrashAreReportedByTheNextRun) {
+  // The station refuses an event and saves the count, then dies without a word: the next run,
+  // on another connection to the same file, still owes the back office the alarm.
+  ps::OutboxConfig config;
+  config.max_bytes = 2000;
+  pt::TempDir dir;
+  ps::Database first = std::move(*ps::Database::open(dir / "station.db"));
+  ps::Outbox before(first, "/stations/s/p", config);
+  ASSERT_TRUE(before.restore());
+  int written = 0;
+  while (first.write([&] {
+    before
+        .enqueue({"com.packbench.order.packed.v1", "R-" + std::to_string(written),
+                  json::object{{"pad", std::string(100, 'x')}}})
+        .value();
+  })) {
+    ASSERT_LT(++written, 100);
+  }
+  ASSERT_EQ(before.refusals().events, 1);
+  before.save_refusals();
+
+  auto db = ps::Database::open(dir / "station.db");  // the next run, the first never closed
+  ASSERT_TRUE(db) << db.error().message;
+  ps::Outbox after(*db, "/stations/s/p", config);
+  ASSERT_TRUE(after.restore());
+  EXPECT_TRUE(after.full());  // the packer is still told
+  EXPECT_EQ(after.refusals().events, 1);
+  EXPECT_EQ(after.refusals().reason, "cap");
+  EXPECT_FALSE(*after.raise_alarm_if_due());  // no room yet
+  auto batch = after.next_batch(100, 1 << 20);
+  ASSERT_EQ(batch->size(), static_cast<std::size_t>(written));
+  ASSERT_TRUE(after.acknowledge(*batch));
+  ASSERT_TRUE(*after.raise_alarm_if_due());
+  EXPECT_FALSE(after.full());
+  auto alarm = after.next_batch(10, 1 << 20);
+  ASSERT_EQ(alarm->size(), 1u);
+  const auto ev = json::parse((*alarm)[0].json).as_object();
+  EXPECT_EQ(ev.at("type").as_string(), ps::kOutboxRefusedType);
+  EXPECT_EQ(ev.at("data").at("refused").as_int64(), 1);
+  EXPECT_EQ(ev.at("data").at("subjects").as_array()[0].as_string(), "R-" + std::to_string(written));
+  EXPECT_EQ(ev.at("data").at("by_type").at("com.packbench.order.packed.v1").as_int64(), 1);
+  // Reported once: a third run owes nothing.
+  ps::Outbox third(*db, "/stations/s/p", config);
+  ASSERT_TRUE(third.restore());
+  EXPECT_TRUE(third.refusals().empty());
+  EXPECT_FALSE(third.full());
+}
+
 TEST(Outbox, TheBulkLaneHasItsOwnShareAndCannotCrowdOutBusiness) {
   ps::OutboxConfig config;
   config.max_bytes = 4000;
@@ -229,8 +419,10 @@ TEST(Outbox, TheBulkLaneHasItsOwnShareAndCannotCrowdOutBusiness) {
   Fixture f(config);
   int bulk = 0;
   while (f.db.write([&] {
-    f.outbox.enqueue({"com.packbench.photo.taken.v1", "A",
-                      json::object{{"pad", std::string(100, 'x')}}, ps::Lane::bulk});
+    f.outbox
+        .enqueue({"com.packbench.photo.taken.v1", "A", json::object{{"pad", std::string(100, 'x')}},
+                  ps::Lane::bulk})
+        .value();
   })) {
     ++bulk;
     ASSERT_LT(bulk, 100);
@@ -263,6 +455,38 @@ TEST(Outbox, TtlsExpireOnlyTheirLaneIntoTheDeadLetters) {
   EXPECT_EQ((*dead)[0].reason, "expired");
   EXPECT_NE((*dead)[0].last_error.find("TTL of 60 s"), std::string::npos);
   EXPECT_EQ(f.outbox.depth()->dead.events, 3);
+}
+
+TEST(Outbox, AnEventPutBackFromTheDeadLettersDoesNotShieldOlderOnesFromTheTtl) {
+  // An event put back keeps its sequence and starts a new age: the lane's events are no longer
+  // in age order by sequence. Those written 200 s ago behind it still expire on time.
+  ps::OutboxConfig config;
+  config.business_ttl = 100s;
+  Fixture f(config);
+  f.add("A", 3);
+  const std::int64_t s = std::chrono::nanoseconds(1s).count();
+  ASSERT_TRUE(f.db.write([&] {
+    f.db.statement("UPDATE outbox SET created_mono_ns = created_mono_ns - ?1")
+        .bind_all(200 * s)
+        .run();
+  }));
+  auto first = f.outbox.next_batch(1, 1 << 20);
+  ASSERT_TRUE(f.outbox.dead_letter(*first, "http_422", "HTTP 422"));
+  ASSERT_EQ(*f.outbox.retry_dead({(*first)[0].id}), 1);
+  const std::int64_t now = ps::monotonic_now_ns();
+  // The oldest unsent event is one of the two behind it, not the one put back.
+  auto d = f.outbox.depth();
+  ASSERT_TRUE(d && d->oldest_mono_ns);
+  EXPECT_LE(*d->oldest_mono_ns, now - 199 * s);
+
+  auto expired = f.outbox.expire(now);
+  ASSERT_TRUE(expired);
+  EXPECT_EQ(expired->count(ps::Lane::business) ? expired->at(ps::Lane::business) : 0, 2);
+  auto left = f.outbox.next_batch(10, 1 << 20);
+  ASSERT_EQ(left->size(), 1u);
+  EXPECT_EQ((*left)[0].id, (*first)[0].id);  // the one put back waits out its own TTL
+  EXPECT_EQ(f.outbox.expire(now + 99 * s)->size(), 0u);
+  EXPECT_EQ(f.outbox.expire(now + 101 * s)->at(ps::Lane::business), 1);
 }
 
 TEST(Outbox, AgesSurviveARebootOfTheMachine) {
@@ -316,6 +540,136 @@ TEST(Outbox, DeadLettersGoBackWithTheirIdAndSequence) {
   EXPECT_EQ((*again)[0].id, (*batch)[0].id);
   EXPECT_EQ((*again)[0].json, (*batch)[0].json);  // the same event, byte for byte
   EXPECT_EQ((*again)[1].json, (*batch)[1].json);
+}
+
+TEST(Outbox, DeadLettersCountAgainstTheCapUntilItPurgesThem) {
+  // Dead letters are kept until IT purges them, on the same disk: they count against the cap,
+  // so that the packer is told before the disk fills, not when it is full.
+  ps::OutboxConfig config;
+  config.max_bytes = 2000;
+  config.bulk_max_bytes = 1000;
+  Fixture f(config);
+  auto business = [&](const std::string& subject) {
+    return f.db.write([&] {
+      f.outbox
+          .enqueue(
+              {"com.packbench.test.made.v1", subject, json::object{{"pad", std::string(100, 'x')}}})
+          .value();
+    });
+  };
+  int written = 0;
+  while (business("A-" + std::to_string(written))) {
+    ASSERT_LT(++written, 100);
+  }
+  ASSERT_GT(written, 3);
+  // The back office refuses every one of them for good: nothing waits, all is dead.
+  auto batch = f.outbox.next_batch(100, 1 << 20);
+  ASSERT_EQ(batch->size(), static_cast<std::size_t>(written));
+  ASSERT_TRUE(f.outbox.dead_letter(*batch, "http_422", "HTTP 422"));
+  auto d = f.outbox.depth();
+  EXPECT_EQ(d->bytes, 0);
+  EXPECT_GT(d->dead.bytes, 2000 - 300);
+  EXPECT_EQ(d->capped_bytes(), d->dead.bytes);
+  EXPECT_FALSE(business("B-1"));  // still full: the dead letters hold the space
+  EXPECT_TRUE(f.outbox.full());
+  EXPECT_FALSE(*f.outbox.raise_alarm_if_due());
+
+  // IT looks at them and purges: one by id (an unknown id is said), then the rest.
+  const auto first = (*f.outbox.dead_letters(1))[0];
+  EXPECT_EQ(first.id, (*batch)[0].id);
+  std::vector<std::string> unknown;
+  auto one = f.outbox.purge_dead({first.id, "no-such-id"}, std::nullopt, &unknown);
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->events, 1);
+  EXPECT_EQ(one->bytes, first.bytes);
+  EXPECT_EQ(f.outbox.depth()->dead.events, written - 1);
+  EXPECT_EQ(unknown, std::vector<std::string>{"no-such-id"});
+  // Died a moment ago: not older than a minute.
+  auto none = f.outbox.purge_dead({}, std::chrono::system_clock::now() - 60s);
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->events, 0);
+  auto rest = f.outbox.purge_dead({}, std::nullopt);
+  ASSERT_TRUE(rest);
+  EXPECT_EQ(rest->events, written - 1);
+  EXPECT_EQ(f.outbox.depth()->dead.events, 0);
+  EXPECT_EQ(f.outbox.depth()->dead.bytes, 0);
+  // Room again: the alarm goes out, and business events fit.
+  EXPECT_TRUE(*f.outbox.raise_alarm_if_due());
+  EXPECT_FALSE(f.outbox.full());
+  EXPECT_TRUE(business("B-2"));
+}
+
+TEST(Outbox, ExpiredBulkEventsStayInTheBulkLanesShareUntilPurged) {
+  // Photos that outlived their TTL are dead letters of the bulk lane: they hold the bulk
+  // lane's share, not the business events' room.
+  ps::OutboxConfig config;
+  config.max_bytes = 4000;
+  config.bulk_max_bytes = 1000;
+  config.bulk_ttl = 60s;
+  Fixture f(config);
+  auto photo = [&] {
+    return f.db.write([&] {
+      f.outbox
+          .enqueue({"com.packbench.photo.taken.v1", "A",
+                    json::object{{"pad", std::string(100, 'x')}}, ps::Lane::bulk})
+          .value();
+    });
+  };
+  int photos = 0;
+  while (photo()) {
+    ASSERT_LT(++photos, 100);
+  }
+  auto expired = f.outbox.expire(ps::monotonic_now_ns() + std::chrono::nanoseconds(61s).count());
+  ASSERT_EQ(expired->at(ps::Lane::bulk), photos);
+  auto d = f.outbox.depth();
+  EXPECT_EQ(d->bulk.events, 0);
+  EXPECT_EQ(d->dead_bulk.events, photos);
+  EXPECT_EQ(d->dead_bulk.bytes, d->dead.bytes);
+  EXPECT_FALSE(photo());  // the share is still taken
+  EXPECT_FALSE(f.outbox.full());
+  f.add("B", 3);  // business events still fit
+  EXPECT_EQ(f.outbox.depth()->business.events, 3);
+
+  auto purged = f.outbox.purge_dead({}, std::chrono::system_clock::now() + 1s);
+  ASSERT_TRUE(purged);
+  EXPECT_EQ(purged->events, photos);
+  EXPECT_EQ(f.outbox.depth()->dead_bulk.bytes, 0);
+  EXPECT_TRUE(photo());
+}
+
+TEST(Outbox, AStoreOfVersion8CountsItsBulkDeadLetters) {
+  pt::TempDir dir;
+  std::vector<ps::Migration> old;
+  for (const auto& m : ps::station_migrations()) {
+    if (m.version <= 8) {
+      old.push_back(m);
+    }
+  }
+  {
+    ps::OpenOptions o;
+    o.migrations = &old;
+    auto db = ps::Database::open(dir / "station.db", o);
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->write([&] {
+      db->exec(
+          "INSERT INTO outbox_dead (seq, id, lane, type, subject, event, bytes, created_at, "
+          "created_mono_ns, attempts, reason, dead_at) VALUES "
+          "(1, 'e1', 'bulk', 't', 'A', '{}', 100, 'x', 0, 0, 'expired', 'y'), "
+          "(2, 'e2', 'business', 't', 'A', '{}', 50, 'x', 0, 1, 'http_400', 'y'), "
+          "(3, 'e3', 'bulk', 't', 'A', '{}', 20, 'x', 0, 0, 'expired', 'y')");
+    }));
+  }
+  auto db = ps::Database::open(dir / "station.db");
+  ASSERT_TRUE(db) << db.error().message;
+  ps::Outbox outbox(*db, "/stations/s/p");
+  auto d = outbox.depth();
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->dead.events, 3);
+  EXPECT_EQ(d->dead.bytes, 170);
+  EXPECT_EQ(d->dead_bulk.events, 2);
+  EXPECT_EQ(d->dead_bulk.bytes, 120);
+  EXPECT_EQ(outbox.purge_dead({"e3"}, std::nullopt)->bytes, 20);
+  EXPECT_EQ(outbox.depth()->dead_bulk.bytes, 100);
 }
 
 TEST(Outbox, AStoreFromBeforeLanesIsMigratedWithItsEvents) {

@@ -67,7 +67,7 @@ struct SyncFixture {
            const std::string& type = "com.packbench.test.made.v1") {
     ASSERT_TRUE(db.write([&] {
       for (int i = 0; i < n; ++i) {
-        outbox.enqueue({type, subject, boost::json::object{{"i", i}}, lane});
+        outbox.enqueue({type, subject, boost::json::object{{"i", i}}, lane}).value();
       }
     }));
     outbox.committed();

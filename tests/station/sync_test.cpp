@@ -1,9 +1,11 @@
 // The webhook transport and the outbox sender against a real HTTP collector on loopback: the
 // headers, signatures and keys; what each status does; batches halved on 413; lanes and
 // subjects in order over the wire; the figures.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <set>
 
 #include "station/outbox/webhook_signature.hpp"
@@ -312,6 +314,66 @@ TEST(WebhookTransport, A413HalvesTheBatchAndAnEventTooLargeAloneIsDeadLettered) 
   EXPECT_EQ((*dead)[0].reason, "http_413");
   EXPECT_GT(f.retried("http_413"), 0);
   EXPECT_TRUE(collector.problems().empty());
+}
+
+namespace {
+
+// `n` events of the same size, about 300 bytes (as the packing's are), one order each.
+void add_sized(pt::SyncFixture& f, int n) {
+  ASSERT_TRUE(f.db.write([&] {
+    for (int i = 0; i < n; ++i) {
+      const std::string order = fmt::format("S-{:03}", i);
+      f.outbox
+          .enqueue({"com.packbench.order.packed.v1", order,
+                    json::object{{"order_id", order},
+                                 {"packer", "P-0042"},
+                                 {"sku", "TEA-SENCHA-100G"},
+                                 {"box", 1}}})
+          .value();
+    }
+  }));
+  f.outbox.committed();
+}
+
+}  // namespace
+
+TEST(WebhookTransport, EveryRequestStaysWithinTheBatchByteLimit) {
+  pt::SyncFixture f;
+  pt::EventCollector collector;
+  add_sized(f, 100);
+  const std::size_t size = (*f.outbox.next_batch(1, 1 << 20))[0].json.size();
+  EXPECT_GT(size, 280u);
+  EXPECT_LT(size, 340u);
+  // About 4 KiB, that 13 events fill to within a byte: with the brackets and commas of the
+  // batch, only 12 fit.
+  auto config = pt::fast_sync(collector.url());
+  config.batch_max_bytes = static_cast<int>(13 * size + 1);
+  f.start(config);
+  ASSERT_TRUE(f.run_until([&] { return f.depth() == 0; }));
+  ASSERT_EQ(collector.events().size(), 100u);
+  EXPECT_TRUE(collector.problems().empty());
+  const auto requests = collector.requests();
+  ASSERT_EQ(requests.size(), 9u);  // 8 × 12 + 4
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    EXPECT_LE(requests[i].body.size(), static_cast<std::size_t>(config.batch_max_bytes)) << i;
+    EXPECT_EQ(events_in(requests[i]), i + 1 < requests.size() ? 12u : 4u) << i;
+  }
+}
+
+TEST(WebhookTransport, EveryRequestStaysWithinTheBatchEventLimit) {
+  pt::SyncFixture f;
+  pt::EventCollector collector;
+  add_sized(f, 30);
+  auto config = pt::fast_sync(collector.url());
+  config.batch_max_events = 7;
+  f.start(config);
+  ASSERT_TRUE(f.run_until([&] { return f.depth() == 0; }));
+  ASSERT_EQ(collector.events().size(), 30u);
+  std::vector<std::size_t> sizes;
+  for (const auto& r : collector.requests()) {
+    sizes.push_back(events_in(r));
+  }
+  EXPECT_EQ(sizes, (std::vector<std::size_t>{7, 7, 7, 7, 2}));
 }
 
 TEST(WebhookTransport, BusinessGoesFirstAndEverySubjectStaysInOrderOverTheWire) {

@@ -1,5 +1,6 @@
 // stationctl: the station's command line for IT.
 #include <boost/json/serialize.hpp>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -71,6 +72,11 @@ commands:
       Put dead letters back in the outbox, with their id and sequence, so that they are sent
       again; a running station picks them up within a second or two. Exits 1 when an ID is not
       a dead letter.
+  outbox purge-dead (ID... | --older-than AGE | --all) [--state-dir DIR]
+      Delete dead letters for good, once you have looked at them (outbox dead): those named,
+      those that died more than AGE ago (a whole number and s, m, h, d or w: 30d; by the wall
+      clock, as dead_at shows), or all of them. Dead letters count against [outbox] max_bytes
+      until purged. Exits 1 when an ID is not a dead letter.
   outbox resume [--state-dir DIR]
       Start sending again after the back office said it was gone for good (HTTP 410 Gone, MQTT
       0x9D Server moved), once it answers again. A running station resumes within a second or
@@ -236,16 +242,49 @@ struct OutboxArgs {
   bool json = false;
   bool all = false;
   std::vector<std::string> ids;
+  std::optional<std::chrono::seconds> older_than;
   std::string state_dir;
 };
+
+// "30d", "12h", "90m", "45s", "2w": a whole number and a unit.
+std::optional<std::chrono::seconds> parse_age(const std::string& text) {
+  if (text.size() < 2 || text.size() > 10 ||
+      text.find_first_not_of("0123456789") != text.size() - 1) {
+    return std::nullopt;
+  }
+  const std::int64_t n = std::stoll(text.substr(0, text.size() - 1));
+  switch (text.back()) {
+    case 's':
+      return std::chrono::seconds(n);
+    case 'm':
+      return std::chrono::minutes(n);
+    case 'h':
+      return std::chrono::hours(n);
+    case 'd':
+      return std::chrono::days(n);
+    case 'w':
+      return std::chrono::weeks(n);
+    default:
+      return std::nullopt;
+  }
+}
 
 std::optional<OutboxArgs> parse_outbox_args(const std::vector<std::string>& args,
                                             const std::string& command, bool takes_ids) {
   OutboxArgs out;
+  const bool purge = command == "purge-dead";
   for (std::size_t i = 2; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "--state-dir" && i + 1 < args.size()) {
       ++i;
+    } else if (a == "--older-than" && purge && i + 1 < args.size()) {
+      out.older_than = parse_age(args[++i]);
+      if (!out.older_than) {
+        std::cerr << "stationctl outbox purge-dead: --older-than takes an age such as 30d, 12h, "
+                     "90m or 45s, not '"
+                  << args[i] << "'\n";
+        return std::nullopt;
+      }
     } else if (a == "--limit" && i + 1 < args.size() && !takes_ids) {
       const std::string& n = args[++i];
       if (n.empty() || n.size() > 9 || n.find_first_not_of("0123456789") != std::string::npos ||
@@ -303,13 +342,16 @@ void print_rows(const std::vector<OutboxRow>& rows, bool dead) {
 
 int outbox_command(const std::vector<std::string>& args) {
   const std::string command = args.size() >= 2 ? args[1] : "";
-  if (command != "ls" && command != "dead" && command != "retry" && command != "resume") {
-    std::cerr << "stationctl outbox: which command? ls, dead, retry or resume\n\n" << kUsage;
+  if (command != "ls" && command != "dead" && command != "retry" && command != "purge-dead" &&
+      command != "resume") {
+    std::cerr << "stationctl outbox: which command? ls, dead, retry, purge-dead or resume\n\n"
+              << kUsage;
     return 2;
   }
   const bool retry = command == "retry";
+  const bool purge = command == "purge-dead";
   const bool resume = command == "resume";
-  auto parsed = parse_outbox_args(args, command, retry);
+  auto parsed = parse_outbox_args(args, command, retry || purge);
   if (!parsed) {
     return 2;
   }
@@ -319,6 +361,11 @@ int outbox_command(const std::vector<std::string>& args) {
   }
   if (retry && parsed->ids.empty() == !parsed->all) {
     std::cerr << "stationctl outbox retry: name the dead letters by id, or --all (not both)\n";
+    return 2;
+  }
+  if (purge && (!parsed->ids.empty()) + parsed->all + parsed->older_than.has_value() != 1) {
+    std::cerr << "stationctl outbox purge-dead: name the dead letters by id, or give "
+                 "--older-than AGE, or --all (one of them)\n";
     return 2;
   }
   const std::filesystem::path db_path = std::filesystem::path(parsed->state_dir) / "station.db";
@@ -346,6 +393,24 @@ int outbox_command(const std::vector<std::string>& args) {
     std::cout << "sync was stopped at " << (*lifted)->at << " (" << (*lifted)->error
               << "); the station sends to " << (*lifted)->endpoint << " again\n";
     return 0;
+  }
+  if (purge) {
+    std::vector<std::string> unknown;
+    std::optional<std::chrono::system_clock::time_point> before;
+    if (parsed->older_than) {
+      before = std::chrono::system_clock::now() - *parsed->older_than;
+    }
+    auto purged = outbox.purge_dead(parsed->ids, before, &unknown);
+    if (!purged) {
+      std::cerr << "stationctl: " << purged.error().message << "\n";
+      return 1;
+    }
+    for (const auto& id : unknown) {
+      std::cerr << "stationctl outbox purge-dead: " << id << " is not a dead letter\n";
+    }
+    std::cout << purged->events << " dead letter" << (purged->events == 1 ? "" : "s") << " purged, "
+              << purged->bytes << " bytes freed\n";
+    return unknown.empty() ? 0 : 1;
   }
   if (retry) {
     std::vector<std::string> unknown;
