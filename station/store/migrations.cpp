@@ -323,7 +323,9 @@ CREATE TABLE order_feed_changes (
 ) STRICT;
 CREATE INDEX order_feed_changes_held ON order_feed_changes(order_id) WHERE state = 'held';
 )sql"},
-      {9, "parcels' SSCCs and the counters their serial references come from", R"sql(
+      // Version 9 is the outbox's ages and dead letters (issue 5), made on another branch at the
+      // same time: the two merge as 9 and 10.
+      {10, "parcels' SSCCs and the counters their serial references come from", R"sql(
 -- The last serial reference given under each company prefix, extension digit and serial prefix
 -- ([shipping]): taken in the transaction that queues a parcel's label.
 CREATE TABLE sscc_serials (
