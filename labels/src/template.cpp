@@ -16,67 +16,6 @@
 namespace packbench::labels {
 
 // ---------------------------------------------------------------------------------------------
-// Profiles
-
-std::optional<OutputFormat> parse_output_format(std::string_view name) {
-  if (name == "zpl")
-    return OutputFormat::zpl;
-  if (name == "escpos")
-    return OutputFormat::escpos;
-  if (name == "png")
-    return OutputFormat::png;
-  if (name == "pdf")
-    return OutputFormat::pdf;
-  return std::nullopt;
-}
-
-const char* to_string(OutputFormat format) {
-  switch (format) {
-    case OutputFormat::zpl:
-      return "zpl";
-    case OutputFormat::escpos:
-      return "escpos";
-    case OutputFormat::png:
-      return "png";
-    case OutputFormat::pdf:
-      return "pdf";
-  }
-  return "?";
-}
-
-std::optional<PrinterProfile> builtin_profile(std::string_view name) {
-  PrinterProfile p;
-  p.name = std::string(name);
-  if (name == "zpl-203" || name == "zpl-300") {
-    p.language = OutputFormat::zpl;
-    p.dpi = name == "zpl-203" ? 203 : 300;
-    p.width_mm = 101.6;
-    p.native_text = true;
-    return p;
-  }
-  if (name == "escpos-80mm") {
-    p.language = OutputFormat::escpos;
-    p.dpi = 203;
-    p.width_mm = 576 * 25.4 / 203;  // 576 dots (72 mm): the printable width of 80 mm paper
-    p.native_qr = true;
-    p.cut = EscposCut::kPartial;
-    return p;
-  }
-  if (name == "pdf-a6") {
-    p.language = OutputFormat::pdf;
-    p.dpi = 300;
-    p.width_mm = 105;
-    p.height_mm = 148;
-    return p;
-  }
-  return std::nullopt;
-}
-
-std::vector<std::string> builtin_profile_names() {
-  return {"zpl-203", "zpl-300", "escpos-80mm", "pdf-a6"};
-}
-
-// ---------------------------------------------------------------------------------------------
 // Parsing
 
 std::string TemplateProblem::to_string() const {

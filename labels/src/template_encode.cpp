@@ -36,14 +36,72 @@ std::string zpl_text_field(const NativeText& t) {
                      t.font_dots, t.width, t.max_lines, t.align, zpl_escape_field(t.text));
 }
 
-LabelOutput encode_zpl(const RenderedLabel& label, const PrinterProfile& profile) {
+bool overlaps(const PlacedInk& a, const PlacedInk& b) {
+  return a.x < b.x + b.ink.width() && b.x < a.x + a.ink.width() && a.y < b.y + b.ink.height() &&
+         b.y < a.y + a.ink.height();
+}
+
+// Whites out the rectangle of `ink` in `canvas`, whole bytes where it can.
+void clear_rect(Bitmap& canvas, const PlacedInk& ink) {
+  const int x0 = std::max(0, ink.x);
+  const int x1 = std::min(canvas.width(), ink.x + ink.ink.width());
+  const int y0 = std::max(0, ink.y);
+  const int y1 = std::min(canvas.height(), ink.y + ink.ink.height());
+  if (x0 >= x1) {
+    return;
+  }
+  const int b0 = x0 >> 3;
+  const int b1 = (x1 - 1) >> 3;
+  const auto keep_first = static_cast<std::uint8_t>(0xFF << (8 - (x0 & 7)));       // bits before x0
+  const auto keep_last = static_cast<std::uint8_t>(0xFF >> (((x1 - 1) & 7) + 1));  // after x1
+  for (int y = y0; y < y1; ++y) {
+    std::uint8_t* row = canvas.row(y);
+    if (b0 == b1) {
+      row[b0] &= static_cast<std::uint8_t>((x0 & 7 ? keep_first : 0) | keep_last);
+      continue;
+    }
+    row[b0] &= (x0 & 7) ? keep_first : 0;
+    std::fill(row + b0 + 1, row + b1, 0);
+    row[b1] &= keep_last;
+  }
+}
+
+// The raster the printer draws: the preview without the text it draws in its own font. Where
+// that text shares no space with other ink, its rectangle is whited out of a copy of the
+// preview; otherwise the raster is composed again from the other inks.
+Bitmap zpl_raster(const RenderedLabel& label, const PrinterProfile& profile) {
+  std::vector<const PlacedInk*> native;
+  for (const PlacedInk& ink : label.inks) {
+    if (ink.native_text && profile.native_text) {
+      native.push_back(&ink);
+    }
+  }
+  const bool apart = std::all_of(native.begin(), native.end(), [&](const PlacedInk* n) {
+    return std::none_of(label.inks.begin(), label.inks.end(),
+                        [&](const PlacedInk& o) { return &o != n && overlaps(*n, o); });
+  });
+  if (apart && label.preview.width() == label.width && label.preview.height() == label.height) {
+    Bitmap canvas = label.preview;
+    for (const PlacedInk* n : native) {
+      clear_rect(canvas, *n);
+    }
+    return canvas;
+  }
   Bitmap canvas(label.width, label.height);
+  for (const PlacedInk& ink : label.inks) {
+    if (!(ink.native_text && profile.native_text)) {
+      canvas.draw(ink.ink, ink.x, ink.y);
+    }
+  }
+  return canvas;
+}
+
+LabelOutput encode_zpl(const RenderedLabel& label, const PrinterProfile& profile) {
+  const Bitmap canvas = zpl_raster(label, profile);
   std::string fields;
   for (const PlacedInk& ink : label.inks) {
     if (ink.native_text && profile.native_text) {
       fields += zpl_text_field(*ink.native_text);
-    } else {
-      canvas.draw(ink.ink, ink.x, ink.y);
     }
   }
   ZplGraphicOptions options;

@@ -3,6 +3,8 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -60,6 +62,14 @@ struct Element {
   std::vector<std::uint8_t> image_bytes;
   Reduction reduction = Reduction::threshold;
   int threshold = 128;
+  // The image as drawn, by the box it was fitted to: the shop's logo on every insert is decoded,
+  // scaled and reduced once per printer resolution, not once per order. Shared by the copies
+  // of a template, and locked, since labels may be drawn on a pool.
+  struct DrawnImages {
+    std::mutex mutex;
+    std::vector<std::pair<std::pair<int, int>, Bitmap>> by_box;  // (width, height) in dots
+  };
+  std::shared_ptr<DrawnImages> drawn = std::make_shared<DrawnImages>();
   // line and box
   double x2 = 0, y2 = 0;
   double thickness = 0.3;

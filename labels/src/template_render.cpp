@@ -357,19 +357,13 @@ class Renderer {
       case ElementKind::barcode:
         return draw_barcode(e, x, y, w, h, out, error);
       case ElementKind::image: {
-        ImageFit fit;
-        fit.max_width = w;
-        fit.max_height = h;
-        fit.reduction = e.reduction;
-        fit.threshold = e.threshold;
-        ImageRaster r = render_image(e.image_bytes, fit);
-        if (!r) {
-          error = r.error;
+        std::optional<Bitmap> drawn = drawn_image(e, w, h, error);
+        if (!drawn) {
           return false;
         }
-        const int ix = aligned_x(x, w, r.bitmap.width(), e.style.align);
-        out.inks.push_back({e.where, ix, y + std::max(0, (h - r.bitmap.height()) / 2),
-                            std::move(r.bitmap), std::nullopt, std::nullopt});
+        const int ix = aligned_x(x, w, drawn->width(), e.style.align);
+        const int iy = y + std::max(0, (h - drawn->height()) / 2);
+        out.inks.push_back({e.where, ix, iy, std::move(*drawn), std::nullopt, std::nullopt});
         return true;
       }
       case ElementKind::line:
@@ -393,6 +387,38 @@ class Renderer {
         return draw_table(e, x, y, w, h, out, error);
     }
     return true;
+  }
+
+  // The element's image fitted to a w x h box, from the element's cache when it was drawn at
+  // that size before. The bytes are the template's own, so the result only depends on the box.
+  static std::optional<Bitmap> drawn_image(const Element& e, int w, int h, std::string& error) {
+    constexpr std::size_t kSizesKept = 8;  // a few printer resolutions and media widths
+    const std::pair<int, int> box{w, h};
+    if (e.drawn) {
+      std::lock_guard lock(e.drawn->mutex);
+      for (const auto& [size, bitmap] : e.drawn->by_box) {
+        if (size == box) {
+          return bitmap;
+        }
+      }
+    }
+    ImageFit fit;
+    fit.max_width = w;
+    fit.max_height = h;
+    fit.reduction = e.reduction;
+    fit.threshold = e.threshold;
+    ImageRaster r = render_image(e.image_bytes, fit);
+    if (!r) {
+      error = r.error;
+      return std::nullopt;
+    }
+    if (e.drawn) {
+      std::lock_guard lock(e.drawn->mutex);
+      if (e.drawn->by_box.size() < kSizesKept) {
+        e.drawn->by_box.emplace_back(box, r.bitmap);
+      }
+    }
+    return std::move(r.bitmap);
   }
 
   bool draw_text(const std::string& where, const std::string& text, int x, int y, int w, int h,

@@ -162,23 +162,47 @@ struct Bounds {
 };
 
 // The smallest rectangle holding every black dot of rows [y_begin, y_end).
+// The first byte of `row[0, n)` that is not 0, or n; eight bytes at a time over the white.
+int first_inked_byte(const std::uint8_t* row, int n) {
+  int i = 0;
+  for (std::uint64_t word = 0; i + 8 <= n; i += 8) {
+    std::memcpy(&word, row + i, 8);
+    if (word != 0) {
+      break;
+    }
+  }
+  while (i < n && row[i] == 0) {
+    ++i;
+  }
+  return i;
+}
+
+// The last byte of `row[0, n)` that is not 0 (the row has one).
+int last_inked_byte(const std::uint8_t* row, int n) {
+  int end = n;
+  for (std::uint64_t word = 0; end >= 8; end -= 8) {
+    std::memcpy(&word, row + end - 8, 8);
+    if (word != 0) {
+      break;
+    }
+  }
+  while (row[end - 1] == 0) {
+    --end;
+  }
+  return end - 1;
+}
+
 Bounds black_bounds(const Bitmap& bm, int y_begin, int y_end) {
   Bounds b{bm.width(), 0, 0, 0};
   bool any = false;
   const int stride = bm.stride();
   for (int y = y_begin; y < y_end; ++y) {
     const std::uint8_t* row = bm.row(y);
-    int first = 0;
-    while (first < stride && row[first] == 0) {
-      ++first;
-    }
+    const int first = first_inked_byte(row, stride);
     if (first == stride) {
       continue;
     }
-    int last = stride - 1;
-    while (row[last] == 0) {
-      --last;
-    }
+    const int last = last_inked_byte(row, stride);
     const int left = first * 8 + std::countl_zero(row[first]);
     const int right = last * 8 + 8 - std::countr_zero(row[last]);
     if (!any) {
@@ -203,6 +227,8 @@ Bitmap crop(const Bitmap& src, const Bounds& b) {
   const int first_byte = b.x0 >> 3;
   const int out_stride = out.stride();
   const int src_stride = src.stride();
+  // Output bytes that take bits from two source bytes; the rest (at the row's end) from one.
+  const int paired = std::max(0, std::min(out_stride, src_stride - first_byte - 1));
   const auto tail_mask = static_cast<std::uint8_t>((w & 7) ? 0xFF << (8 - (w & 7)) : 0xFF);
   for (int r = 0; r < h; ++r) {
     const std::uint8_t* in = src.row(b.y0 + r) + first_byte;
@@ -210,9 +236,11 @@ Bitmap crop(const Bitmap& src, const Bounds& b) {
     if (shift == 0) {
       std::memcpy(o, in, static_cast<std::size_t>(out_stride));
     } else {
-      for (int k = 0; k < out_stride; ++k) {
-        const int lo = first_byte + k + 1 < src_stride ? in[k + 1] >> (8 - shift) : 0;
-        o[k] = static_cast<std::uint8_t>((in[k] << shift) | lo);
+      for (int k = 0; k < paired; ++k) {
+        o[k] = static_cast<std::uint8_t>((in[k] << shift) | (in[k + 1] >> (8 - shift)));
+      }
+      for (int k = paired; k < out_stride; ++k) {
+        o[k] = static_cast<std::uint8_t>(in[k] << shift);
       }
     }
     // Pad bits print on a ZPL printer, so they must be white. Cropping to the ink already

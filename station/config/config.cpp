@@ -7,6 +7,7 @@
 #include <boost/url/parse.hpp>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -64,7 +65,7 @@ class Reader {
   void read(const toml::table& root) {
     unknown_keys(root, "",
                  {"station", "ui", "orders", "scanner", "printer", "sync", "outbox", "pack", "log",
-                  "discounts", "campaign", "inserts"});
+                  "discounts", "campaign", "inserts", "shipping"});
     cfg_.discounts = discount::read_discount_config(root, cfg_.source_name, base_, out_.problems);
     if (const auto* t = table(root, "station")) {
       unknown_keys(*t, "station", {"id", "site", "state_dir"});
@@ -154,13 +155,28 @@ class Reader {
     for_each_table(root, "printer", [&](const toml::table& t, const std::string& p) {
       PrinterConfig pr;
       unknown_keys(t, p,
-                   {"name", "type", "address", "directory", "dpi", "format", "roles", "timeout_ms",
-                    "status_interval_s", "status_timeout_ms"});
+                   {"name", "type", "address", "directory", "profile", "dpi", "width_mm",
+                    "height_mm", "language", "zpl_compression", "native_text", "native_qr", "cut",
+                    "format", "roles", "timeout_ms", "status_interval_s", "status_timeout_ms"});
       string(t, p, "name", pr.name);
       string(t, p, "type", pr.type);
       string(t, p, "address", pr.address);
       path(t, p, "directory", pr.directory);
-      integer(t, p, "dpi", 1, 10000, pr.dpi);
+      string(t, p, "profile", pr.profile_name);
+      auto& k = pr.profile_keys;
+      optional_string(t, p, "language", k.language);
+      if (t.get("dpi")) {
+        std::int64_t dpi = 0;
+        integer(t, p, "dpi", std::numeric_limits<std::int64_t>::min(),
+                std::numeric_limits<std::int64_t>::max(), dpi);
+        k.dpi = dpi;
+      }
+      optional_number(t, p, "width_mm", k.width_mm);
+      optional_number(t, p, "height_mm", k.height_mm);
+      optional_string(t, p, "zpl_compression", k.zpl_compression);
+      optional_boolean(t, p, "native_text", k.native_text);
+      optional_boolean(t, p, "native_qr", k.native_qr);
+      optional_string(t, p, "cut", k.cut);
       string(t, p, "format", pr.format);
       string_list(t, p, "roles", pr.roles);
       millis(t, p, "timeout_ms", pr.timeout);
@@ -170,8 +186,21 @@ class Reader {
       std::int64_t status_timeout = pr.status_timeout.count();
       integer(t, p, "status_timeout_ms", 100, 60000, status_timeout);
       pr.status_timeout = std::chrono::milliseconds(status_timeout);
+      printer_profile(t, p, pr);
       cfg_.printers.push_back(std::move(pr));
     });
+    if (const auto* t = table(root, "shipping")) {
+      auto& sh = cfg_.shipping;
+      unknown_keys(*t, "shipping",
+                   {"template", "gs1_company_prefix", "sscc_extension", "sscc_serial_prefix"});
+      string(*t, "shipping", "template", sh.template_name);
+      if (sh.template_name.find('/') != std::string::npos || sh.template_name.ends_with(".toml")) {
+        sh.template_file = base_ / sh.template_name;
+      }
+      string(*t, "shipping", "gs1_company_prefix", sh.gs1_company_prefix);
+      integer(*t, "shipping", "sscc_extension", 0, 9, sh.sscc_extension);
+      string(*t, "shipping", "sscc_serial_prefix", sh.sscc_serial_prefix);
+    }
     if (const auto* t = table(root, "inserts")) {
       auto& in = cfg_.inserts;
       unknown_keys(*t, "inserts", {"template", "shop_name", "review_url", "tip"});
@@ -402,6 +431,94 @@ class Reader {
     dst = n->as_boolean()->get();
   }
 
+  // A key that is either given or not (a printer's profile keys): its type is checked here,
+  // its value by the labels library.
+  void optional_string(const toml::table& t, const std::string& prefix, std::string_view key,
+                       std::optional<std::string>& dst) {
+    std::string v;
+    if (string(t, prefix, key, v)) {
+      dst = std::move(v);
+    }
+  }
+
+  void optional_boolean(const toml::table& t, const std::string& prefix, std::string_view key,
+                        std::optional<bool>& dst) {
+    if (!t.get(key)) {
+      return;
+    }
+    bool v = false;
+    if (t.get(key)->is_boolean()) {
+      boolean(t, prefix, key, v);
+      dst = v;
+    } else {
+      boolean(t, prefix, key, v);  // reports the type
+    }
+  }
+
+  void optional_number(const toml::table& t, const std::string& prefix, std::string_view key,
+                       std::optional<double>& dst) {
+    const toml::node* n = t.get(key);
+    if (!n) {
+      return;
+    }
+    const std::string k = join(prefix, key);
+    note(k, n->source());
+    if (!n->is_integer() && !n->is_floating_point()) {
+      problem(n->source(), k, "must be a number, not " + std::string(toml_type_name(*n)));
+      return;
+    }
+    dst = *n->value<double>();
+  }
+
+  // The printer's profile: the built-in or the file `profile` names (zpl-203 without one), then
+  // the [[printer]]'s own profile keys over it. A profile file's problems carry its own name,
+  // line and key; a key's problem here, the key's place in this file.
+  void printer_profile(const toml::table& t, const std::string& p, PrinterConfig& pr) {
+    labels::PrinterProfile base = pr.profile;
+    const std::string& name = pr.profile_name;
+    const toml::node* named = t.get("profile");
+    if (!name.empty()) {
+      if (auto builtin = labels::builtin_profile(name)) {
+        base = std::move(*builtin);
+      } else if (name.find('/') != std::string::npos || name.ends_with(".toml")) {
+        pr.profile_file = (base_ / name).lexically_normal();
+        std::ifstream in(pr.profile_file, std::ios::binary);
+        if (!in) {
+          problem(named->source(), p + ".profile", "cannot read " + pr.profile_file.string());
+          return;
+        }
+        std::ostringstream text;
+        text << in.rdbuf();
+        auto parsed = labels::parse_profile(text.str(), pr.profile_file.string());
+        for (auto& pp : parsed.problems) {
+          out_.problems.push_back(
+              {pp.source, pp.line, pp.column, pp.key, pp.message + " (the profile of " + p + ")"});
+        }
+        if (!parsed) {
+          return;
+        }
+        base = std::move(*parsed.value);
+      } else {
+        std::string names;
+        for (const auto& n : labels::builtin_profile_names()) {
+          names += (names.empty() ? "" : ", ") + n;
+        }
+        problem(named->source(), p + ".profile",
+                "'" + name + "' is no built-in profile (" + names +
+                    ") and no profile file (a file name ends in .toml)");
+        return;
+      }
+    }
+    auto applied = labels::apply_profile_settings(base, pr.profile_keys, cfg_.source_name);
+    for (auto& pp : applied.problems) {
+      const toml::node* n = t.get(pp.key);
+      problem(n ? n->source() : t.source(), p + "." + pp.key, pp.message);
+    }
+    if (applied) {
+      pr.profile = std::move(*applied.value);
+    }
+  }
+
   template <class Int>
   void integer(const toml::table& t, const std::string& prefix, std::string_view key,
                std::int64_t min, std::int64_t max, Int& dst) {
@@ -501,6 +618,10 @@ drivers::ScannerOptions ScannerConfig::to_options() const {
   o.grab = grab;
   o.gs_key = gs_key;
   return o;
+}
+
+std::string PrinterConfig::sent_format() const {
+  return format.empty() ? labels::to_string(profile.language) : format;
 }
 
 std::string SyncConfig::transport_kind() const {
@@ -694,21 +815,32 @@ std::vector<ConfigProblem> Config::validate() const {
         }
       }
     }
-    if (pr.dpi != 203 && pr.dpi != 300 && pr.dpi != 600) {
-      at(p + ".dpi", "must be 203, 300 or 600, not " + std::to_string(pr.dpi), p);
-    }
-    if (pr.format != "zpl" && pr.format != "png" && pr.format != "pdf") {
-      at(p + ".format", "'" + pr.format + "' is not one of zpl, png, pdf", p);
-    } else if (pr.format != "zpl" && pr.type != "file") {
+    // Where a problem with the profile is best shown: the key that set the language, else the
+    // profile's name, else the printer.
+    const std::string profile_key = positions.count(p + ".language")  ? p + ".language"
+                                    : positions.count(p + ".profile") ? p + ".profile"
+                                                                      : p;
+    const std::string language = labels::to_string(pr.profile.language);
+    const std::string format = pr.sent_format();
+    if (pr.type == "zpl-tcp" && pr.profile.language != labels::OutputFormat::zpl) {
+      at(profile_key,
+         "a zpl-tcp printer speaks ZPL; profile '" + pr.profile.name + "' is " + language, p);
+    } else if (format != "zpl" && format != "escpos" && format != "png" && format != "pdf") {
+      at(p + ".format", "'" + pr.format + "' is not one of zpl, escpos, png, pdf", p);
+    } else if ((format == "zpl" || format == "escpos") && format != language) {
       at(p + ".format",
-         "only a file printer takes format '" + pr.format + "'; a " + pr.type +
-             " printer is sent ZPL",
+         "the printer's profile '" + pr.profile.name + "' speaks " + language + ", not " + format,
          p);
-    } else if (pr.format != "zpl" &&
-               std::find(pr.roles.begin(), pr.roles.end(), "shipping-label") != pr.roles.end()) {
+    } else if (format != language && pr.type != "file") {
       at(p + ".format",
-         "shipping labels are ZPL; give the role 'shipping-label' to a printer with format "
-         "'zpl'",
+         "only a file printer takes format '" + format + "'; a " + pr.type + " printer is sent " +
+             language,
+         p);
+    } else if (format != "zpl" &&
+               std::find(pr.roles.begin(), pr.roles.end(), "shipping-label") != pr.roles.end()) {
+      at(positions.count(p + ".format") ? p + ".format" : profile_key,
+         "shipping labels are ZPL (a carrier's label comes as ZPL); give the role "
+         "'shipping-label' to a printer whose format is 'zpl'",
          p);
     }
     if (pr.roles.empty()) {
@@ -738,6 +870,41 @@ std::vector<ConfigProblem> Config::validate() const {
     at("inserts.template",
        "'" + inserts.template_name + "' is no built-in template (a file name ends in .toml)",
        "inserts");
+  }
+  if (!shipping.template_file.empty()) {
+    const auto parsed = labels::load_template_file(shipping.template_file);
+    for (const auto& problem : parsed.problems) {
+      at("shipping.template", problem.to_string(), "shipping");
+    }
+  } else if (!labels::builtin_template(shipping.template_name)) {
+    at("shipping.template",
+       "'" + shipping.template_name + "' is no built-in template (a file name ends in .toml)",
+       "shipping");
+  }
+  const auto& prefix = shipping.gs1_company_prefix;
+  const bool digits_only = prefix.find_first_not_of("0123456789") == std::string::npos;
+  if (!prefix.empty() && (prefix.size() < 7 || prefix.size() > 10 || !digits_only)) {
+    at("shipping.gs1_company_prefix",
+       "'" + prefix + "' is not a GS1 company prefix: 7 to 10 digits, as GS1 assigned it",
+       "shipping");
+  }
+  const auto& serial_prefix = shipping.sscc_serial_prefix;
+  if (serial_prefix.find_first_not_of("0123456789") != std::string::npos) {
+    at("shipping.sscc_serial_prefix", "'" + serial_prefix + "' must be digits", "shipping");
+  } else if (!prefix.empty() && prefix.size() <= 10 &&
+             serial_prefix.size() + 4 > 16 - prefix.size()) {
+    at("shipping.sscc_serial_prefix",
+       "a " + std::to_string(prefix.size()) + "-digit company prefix leaves " +
+           std::to_string(16 - prefix.size()) +
+           " digits of serial reference; the serial prefix may take all but 4 of them",
+       "shipping");
+  }
+  if (prefix.empty()) {
+    for (const auto* key : {"shipping.sscc_extension", "shipping.sscc_serial_prefix"}) {
+      if (positions.count(key)) {
+        at(key, "only used with shipping.gs1_company_prefix", "shipping");
+      }
+    }
   }
   if (!inserts.review_url.empty() && !web_link(inserts.review_url)) {
     at("inserts.review_url", "must start with https:// or http://", "inserts");

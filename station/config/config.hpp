@@ -13,6 +13,7 @@
 
 #include "packbench/drivers/printer.hpp"
 #include "packbench/drivers/scanner.hpp"
+#include "packbench/labels/profile.hpp"
 #include "station/discount/campaign.hpp"
 #include "station/pack/pack_rules.hpp"
 
@@ -73,10 +74,18 @@ struct PrinterConfig {
   std::string type;
   std::string address;              // zpl-tcp
   std::filesystem::path directory;  // file; default <state_dir>/prints
-  int dpi = 203;
-  // What the printer is sent: "zpl" (every printer), or for a file printer "png" or "pdf" (a
-  // picture of each insert, card and slip a person can open; shipping labels stay ZPL).
-  std::string format = "zpl";
+  // What the printer is and may do (docs/labels.md): `profile` as written — a built-in profile or
+  // a profile file (.toml) — with the [[printer]]'s own profile keys (dpi, width_mm, language,
+  // zpl_compression, native_text, native_qr, ...) over it. Without either, zpl-203.
+  std::string profile_name;
+  std::filesystem::path profile_file;  // set when profile_name is a file (resolved)
+  labels::ProfileSettings profile_keys;
+  // The profile and the keys together, as the printer gets its labels; set when loaded.
+  labels::PrinterProfile profile = *labels::builtin_profile("zpl-203");
+  // What the printer is sent: empty for the profile's language; a file printer may write "png"
+  // or "pdf" instead (a picture of each insert, card and slip a person can open; shipping
+  // labels stay ZPL).
+  std::string format;
   std::vector<std::string> roles{"shipping-label"};
   std::chrono::milliseconds timeout{10000};
   // zpl-tcp: ~HS every status_interval while idle and before each job (0: never, for printers
@@ -86,6 +95,19 @@ struct PrinterConfig {
 
   // What the driver needs to open this printer.
   drivers::PrinterOptions to_options() const;
+  // `format`, or the profile's language when it is empty.
+  std::string sent_format() const;
+};
+
+// [shipping]: the station's own shipping label, and where its SSCCs come from (docs/labels.md).
+struct ShippingConfig {
+  std::string template_name = "shipping-label";  // a built-in template, or a template file
+  std::filesystem::path template_file;           // set when template_name is a file (resolved)
+  // The GS1 company prefix (7 to 10 digits) the station's SSCCs are made under. Empty: the
+  // station makes none, and a parcel carries the order's own "sscc" (first box only) or none.
+  std::string gs1_company_prefix;
+  int sscc_extension = 0;          // the SSCC's extension digit, 0-9
+  std::string sscc_serial_prefix;  // digits every serial reference of this station starts with
 };
 
 // [sync.mqtt]: the MQTT transport's own keys (docs/sync.md).
@@ -189,6 +211,7 @@ struct Config {
   std::vector<ConfigProblem> validate() const;
   discount::DiscountConfig discounts;  // [discounts] and [[campaign]] (docs/discounts.md)
   InsertsConfig inserts;
+  ShippingConfig shipping;
 };
 
 // The languages the packer UI speaks.

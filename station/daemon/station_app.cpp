@@ -117,7 +117,6 @@ Result<void> StationApp::start() {
   }
 
   std::vector<PrinterBinding> bindings;
-  int label_dpi = 203;
   for (const auto& pc : config_.printers) {
     auto printer = drivers::make_printer(io_.get_executor(), pc.to_options());
     if (!printer) {
@@ -129,17 +128,10 @@ Result<void> StationApp::start() {
     bindings.push_back({printer->get(), pc.roles});
     printers_.push_back(std::move(*printer));
   }
-  // The label's dpi comes from the first printer that serves shipping labels.
-  for (const auto& pc : config_.printers) {
-    if (std::find(pc.roles.begin(), pc.roles.end(), "shipping-label") != pc.roles.end()) {
-      label_dpi = pc.dpi;
-      break;
-    }
-  }
   prints_ = std::make_unique<PrintQueue>(io_.get_executor(), *db_, std::move(bindings));
   pack_ = std::make_unique<PackSession>(*db_, *orders_, *outbox_, *prints_,
                                         StationIdentity{config_.station.id, config_.station.site},
-                                        config_.pack, label_dpi);
+                                        config_.pack);
   if (auto r = make_order_printer(); !r) {
     return r;
   }
@@ -242,7 +234,8 @@ Result<void> StationApp::start() {
   return {};
 }
 
-// The insert, the discount card and the packing slip, with the campaigns and the signing key.
+// Every print of an order (shipping labels, insert, discount card, packing slip) through its
+// printer's profile, with the campaigns and the signing key.
 Result<void> StationApp::make_order_printer() {
   std::optional<discount::SigningKey> key;
   const auto& discounts = config_.discounts;
@@ -258,7 +251,11 @@ Result<void> StationApp::make_order_printer() {
     key = std::move(loaded->key);
   }
   auto targets = print_targets(config_.printers);
-  targets.erase("shipping-label");  // the shipping label is the pack session's own
+  if (config_.shipping.gs1_company_prefix.empty()) {
+    spdlog::warn(
+        "[shipping] has no gs1_company_prefix: parcels get no SSCC of the station's own (an "
+        "order's own \"sscc\" goes on its first box)");
+  }
   for (const auto& c : discounts.campaigns) {
     if (c.source == discount::CodeSource::pool) {
       const auto pool = discount::pool_status(*db_, c);
@@ -270,9 +267,10 @@ Result<void> StationApp::make_order_printer() {
       }
     }
   }
-  order_printer_ = std::make_unique<OrderPrinter>(
-      config_.inserts, discounts.campaigns, std::move(key), discounts.settings.station_number,
-      config_.station.id, config_.station.site, std::move(targets));
+  order_printer_ =
+      std::make_unique<OrderPrinter>(config_.inserts, config_.shipping, discounts.campaigns,
+                                     std::move(key), discounts.settings.station_number,
+                                     config_.station.id, config_.station.site, std::move(targets));
   return {};
 }
 

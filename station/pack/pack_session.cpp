@@ -10,9 +10,9 @@
 #include <ctime>
 #include <map>
 
-#include "packbench/labels/shipping_label.hpp"
 #include "station/common/clock.hpp"
 #include "station/gs1/gs1.hpp"
+#include "station/print/parcels.hpp"
 
 namespace packbench::station {
 
@@ -290,14 +290,24 @@ json::object ScanOutcome::to_json() const {
 }
 
 PackSession::PackSession(Database& db, OrderBook& orders, Outbox& outbox, PrintQueue& prints,
-                         StationIdentity identity, PackRules rules, int label_dpi)
+                         StationIdentity identity, PackRules rules)
     : db_(db),
       orders_(orders),
       outbox_(outbox),
       prints_(prints),
       identity_(std::move(identity)),
       rules_(std::move(rules)),
-      label_dpi_(label_dpi) {}
+      // Until the station hands over its own: the built-in shipping label for a zpl-203
+      // printer, and nothing else.
+      own_printer_(std::make_unique<OrderPrinter>(
+          InsertsConfig{}, ShippingConfig{}, std::vector<discount::Campaign>{}, std::nullopt,
+          std::nullopt, identity_.station_id, identity_.site,
+          std::map<std::string, PrintTarget>{
+              {"shipping-label",
+               PrintTarget{*labels::builtin_profile("zpl-203"), labels::OutputFormat::zpl}}})),
+      order_printer_(own_printer_.get()) {}
+
+PackSession::~PackSession() = default;
 
 // --- state in the store -----------------------------------------------------------------------
 
@@ -1256,32 +1266,45 @@ ScanOutcome PackSession::close_box(State& st) {
   if (in_box <= 0) {
     return outcome(Verdict::empty_box, st, fmt::format("Box {} is empty.", open.box));
   }
-  queue_box_label(open, open.box, in_box, now_);
+  // How many boxes the order takes is not known until it is done: this label has no "of N".
+  std::string sscc;
+  const std::string note = queue_box_label(open, Parcel{open.box, 0, in_box}, now_, sscc);
   audit("state", open.order_id,
         json::object{{"event", "box_closed"}, {"box", open.box}, {"items", in_box}});
-  emit("com.packbench.box.closed.v1", open.order_id,
-       json::object{
-           {"order_id", open.order_id}, {"box", open.box}, {"items", in_box}, {"closed_at", now_}});
+  json::object data{
+      {"order_id", open.order_id}, {"box", open.box}, {"items", in_box}, {"closed_at", now_}};
+  if (!sscc.empty()) {
+    data["sscc"] = sscc;
+  }
+  emit("com.packbench.box.closed.v1", open.order_id, std::move(data));
   const int closed = open.box;
   open.box += 1;
   open.pending = Pending{};
-  return outcome(
-      Verdict::box_closed, st,
-      fmt::format("Box {} closed: label printing. Next items go to box {}.", closed, open.box));
+  return outcome(Verdict::box_closed, st,
+                 fmt::format("Box {} closed: label printing. Next items go to box {}.{}", closed,
+                             open.box, note));
 }
 
-void PackSession::queue_box_label(const OpenOrder& open, int box, int items,
-                                  const std::string& at) {
-  labels::ShippingLabel label;
-  label.order_id = open.order_id;
-  label.station_id = identity_.station_id;
-  label.site = identity_.site;
-  label.box_number = box;
-  label.item_count = items;
-  label.packed_at = at;
-  prints_.enqueue("shipping-label", open.order_id, "application/zpl",
-                  labels::render_shipping_label_zpl(label, {label_dpi_, 4.0, 6.0}));
-  queued_prints_ = true;
+// Inside the transaction that closes the box: its label, and what the packer must hear about
+// it (a problem, what was printed instead), or "".
+std::string PackSession::queue_box_label(const OpenOrder& open, const Parcel& parcel,
+                                         const std::string& at, std::string& sscc) {
+  auto found = orders_.find(open.order_id);
+  if (!found) {
+    return "";
+  }
+  const ParcelLabel label = order_printer_->shipping_label(db_, found->first, parcel, at);
+  if (label.job) {
+    prints_.enqueue("shipping-label", open.order_id, label.job->content_type, label.job->bytes);
+    queued_prints_ = true;
+  }
+  sscc = label.sscc;
+  std::string note;
+  for (const auto& problem : label.problems) {
+    spdlog::warn("order {} box {}: {}", open.order_id, parcel.box, problem);
+    note += " Label: " + problem + ".";
+  }
+  return note;
 }
 
 std::string PackSession::finish_order(State& st, const std::optional<json::object>& exception) {
@@ -1297,13 +1320,20 @@ std::string PackSession::finish_order(State& st, const std::optional<json::objec
 
   std::map<int, int> boxes = open.boxes;
   std::erase_if(boxes, [](const auto& b) { return b.second <= 0; });
+  std::string label_note;
   if (boxes.count(open.box)) {
-    queue_box_label(open, open.box, boxes[open.box], now_);
+    std::string sscc;
+    label_note = queue_box_label(
+        open, Parcel{open.box, static_cast<int>(boxes.size()), boxes[open.box]}, now_, sscc);
   }
 
   json::array box_list;
   for (const auto& [b, n] : boxes) {
-    box_list.push_back(json::object{{"box", b}, {"items", n}});
+    json::object entry{{"box", b}, {"items", n}};
+    if (auto sscc = sscc_of(db_, open.order_id, b)) {
+      entry["sscc"] = *sscc;
+    }
+    box_list.push_back(std::move(entry));
   }
   json::array lines;
   for (const auto& l : open.lines) {
@@ -1327,7 +1357,7 @@ std::string PackSession::finish_order(State& st, const std::optional<json::objec
   // complete -> closed: the same transaction; nobody sees `complete` after the commit.
   st.open.reset();
   st.closed = true;
-  return print_order(open.order_id, static_cast<int>(boxes.size()));
+  return label_note + print_order(open.order_id, static_cast<int>(boxes.size()));
 }
 
 // The insert, the discount card and the packing slip, and the order's discount: in the

@@ -167,7 +167,8 @@ using VerdictListener = std::function<void(const ScanOutcome&)>;
 class PackSession {
  public:
   PackSession(Database& db, OrderBook& orders, Outbox& outbox, PrintQueue& prints,
-              StationIdentity identity, PackRules rules = {}, int label_dpi = 203);
+              StationIdentity identity, PackRules rules = {});
+  ~PackSession();
 
   // Loads the order that was open when the station stopped, if any, and who was logged in.
   Result<void> restore();
@@ -181,9 +182,13 @@ class PackSession {
   // The running figures (scan_counts) take in the scans since the last time every this many
   // scans, in that scan's transaction; until then they are added when the figures are read.
   void fold_every(std::int64_t scans) { fold_every_ = std::max<std::int64_t>(scans, 1); }
-  // What an order's completion prints beside its shipping label (insert, discount card, packing
-  // slip) and the discount it issues, in the completion's transaction. None: labels only.
-  void set_order_printer(const OrderPrinter* printer) { order_printer_ = printer; }
+  // What the station prints for an order (docs/labels.md): each box's shipping label, through
+  // the profile of the printer that serves shipping labels, and at completion the insert,
+  // discount card and packing slip with the discount it issues. Without one, the built-in
+  // shipping label for a zpl-203 printer and nothing else.
+  void set_order_printer(const OrderPrinter* printer) {
+    order_printer_ = printer ? printer : own_printer_.get();
+  }
 
   const std::optional<OpenOrder>& current() const { return state_.open; }
   const std::string& packer() const { return state_.packer; }
@@ -234,7 +239,8 @@ class PackSession {
   // Returns what the packer must hear about the prints (a problem), or "".
   std::string finish_order(State& st, const std::optional<boost::json::object>& exception);
   std::string print_order(const std::string& order_id, int boxes);
-  void queue_box_label(const OpenOrder& open, int box, int items, const std::string& at);
+  std::string queue_box_label(const OpenOrder& open, const Parcel& parcel, const std::string& at,
+                              std::string& sscc);
   void save_pending(const State& before, const State& st);
   void fold(std::int64_t through);
   void audit(std::string_view kind, const std::string& order_id, boost::json::object detail);
@@ -254,8 +260,8 @@ class PackSession {
   PrintQueue& prints_;
   StationIdentity identity_;
   PackRules rules_;
-  int label_dpi_;
-  const OrderPrinter* order_printer_ = nullptr;
+  std::unique_ptr<OrderPrinter> own_printer_;
+  const OrderPrinter* order_printer_;
   State state_;
   const State* deciding_ = &state_;  // the state a decision is building: audit rows and events
                                      // carry its packer

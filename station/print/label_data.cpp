@@ -134,7 +134,12 @@ labels::LabelData label_data(const Order& order, const LabelContext& context) {
   out.values["station.id"] = context.station_id;
   out.values["station.site"] = context.site;
   out.values["box.number"] = std::to_string(context.box_number);
-  out.values["box.count"] = std::to_string(context.box_count);
+  if (context.box_count > 0) {
+    out.values["box.count"] = std::to_string(context.box_count);
+  }
+  if (context.box_items > 0) {
+    out.values["box.items"] = std::to_string(context.box_items);
+  }
   if (!context.packed_at.empty()) {
     out.values["order.packed_at"] = context.packed_at;
     out.values["order.date"] = context.packed_at.substr(0, 10);

@@ -19,7 +19,8 @@ struct LabelContext {
   std::string station_id;
   std::string site;
   int box_number = 1;
-  int box_count = 1;
+  int box_count = 1;      // 0 while it is not known yet (a box closed before the order is done)
+  int box_items = 0;      // the items in this box; 0: not said
   std::string packed_at;  // ISO 8601; its date part is order.date
   // The parcel's SSCC, 18 digits with its check digit. Empty: the order's "sscc", if any.
   std::string sscc;

@@ -4,8 +4,10 @@
 
 #include <algorithm>
 
+#include "packbench/labels/shipping_label.hpp"
 #include "station/discount/link.hpp"
 #include "station/print/label_data.hpp"
+#include "station/print/parcels.hpp"
 
 namespace packbench::station {
 namespace {
@@ -75,10 +77,8 @@ std::map<std::string, PrintTarget> print_targets(const std::vector<PrinterConfig
   std::map<std::string, PrintTarget> out;
   for (const auto& p : printers) {
     PrintTarget t;
-    t.profile = *labels::builtin_profile(p.dpi >= 300 ? "zpl-300" : "zpl-203");
-    t.profile.dpi = p.dpi;
-    t.profile.name = fmt::format("zpl-{}", p.dpi);
-    t.format = labels::parse_output_format(p.format).value_or(OutputFormat::zpl);
+    t.profile = p.profile;
+    t.format = labels::parse_output_format(p.sent_format()).value_or(p.profile.language);
     for (const auto& role : p.roles) {
       out.emplace(role, t);  // the first printer serving a role prints it
     }
@@ -100,11 +100,13 @@ std::string content_type_of(OutputFormat format) {
   return "application/octet-stream";
 }
 
-OrderPrinter::OrderPrinter(InsertsConfig inserts, std::vector<discount::Campaign> campaigns,
+OrderPrinter::OrderPrinter(InsertsConfig inserts, ShippingConfig shipping,
+                           std::vector<discount::Campaign> campaigns,
                            std::optional<discount::SigningKey> key,
                            std::optional<std::uint32_t> station_number, std::string station_id,
                            std::string site, std::map<std::string, PrintTarget> targets)
     : inserts_(std::move(inserts)),
+      shipping_(std::move(shipping)),
       campaigns_(std::move(campaigns)),
       key_(std::move(key)),
       station_number_(station_number),
@@ -121,7 +123,14 @@ const discount::Campaign* OrderPrinter::campaign(const std::string& id) const {
   return nullptr;
 }
 
+bool OrderPrinter::has_work() const {
+  return !campaigns_.empty() || std::any_of(targets_.begin(), targets_.end(), [](const auto& t) {
+    return t.first != "shipping-label";
+  });
+}
+
 const labels::Template* OrderPrinter::find_template(const std::string& name,
+                                                    const std::filesystem::path& file,
                                                     std::string& error) const {
   if (auto it = templates_.find(name); it != templates_.end()) {
     return &it->second;
@@ -129,10 +138,7 @@ const labels::Template* OrderPrinter::find_template(const std::string& name,
   const bool is_file = name.find('/') != std::string::npos || name.ends_with(".toml");
   labels::ParsedTemplate parsed;
   if (is_file) {
-    const auto path = name == inserts_.template_name && !inserts_.template_file.empty()
-                          ? inserts_.template_file
-                          : std::filesystem::path(name);
-    parsed = labels::load_template_file(path);
+    parsed = labels::load_template_file(file.empty() ? std::filesystem::path(name) : file);
   } else {
     parsed = labels::builtin_template(name);
   }
@@ -167,6 +173,105 @@ void OrderPrinter::add_insert_values(const Order& order, const std::string& loca
   }
 }
 
+ParcelLabel OrderPrinter::shipping_label(Database& db, const Order& order, const Parcel& parcel,
+                                         const std::string& now) const {
+  ParcelLabel out;
+  const auto target = targets_.find("shipping-label");
+  if (target == targets_.end()) {
+    return out;
+  }
+  const labels::PrinterProfile& profile = target->second.profile;
+  const OutputFormat format = target->second.format;
+
+  // The carrier's own label goes on the first box: it carries one tracking number, and a second
+  // parcel with the same one would be lost or charged twice.
+  auto carrier = carrier_label(order);
+  if (!carrier) {
+    out.problems.push_back(fmt::format("carrier label: {}; the station's label printed instead",
+                                       carrier.error().message));
+  } else if (*carrier && parcel.box == 1) {
+    auto bytes =
+        labels::render_carrier_label((*carrier)->bytes, (*carrier)->format, profile, format);
+    if (bytes) {
+      out.carrier = true;
+      out.job = OrderPrintJob{"shipping-label", "carrier", content_type_of(format),
+                              std::move(bytes.bytes)};
+      return out;
+    }
+    out.problems.push_back(
+        fmt::format("carrier label: {}; the station's label printed instead", bytes.error));
+  } else if (*carrier) {
+    out.problems.push_back(
+        fmt::format("box {}: the order brought one carrier label, for box 1; this box has the "
+                    "station's label",
+                    parcel.box));
+  }
+
+  LabelContext context;
+  context.station_id = station_id_;
+  context.site = site_;
+  context.box_number = parcel.box;
+  context.box_count = parcel.box_count;
+  context.box_items = parcel.items;
+  context.packed_at = now;
+  const SsccSettings sscc_settings{shipping_.gs1_company_prefix, shipping_.sscc_extension,
+                                   shipping_.sscc_serial_prefix};
+  const bool had_sscc =
+      !sscc_settings.company_prefix.empty() && sscc_of(db, order.id, parcel.box).has_value();
+  if (auto sscc = parcel_sscc(db, sscc_settings, order.id, parcel.box, now); !sscc) {
+    out.problems.push_back(fmt::format("SSCC: {}", sscc.error().message));
+  } else if (*sscc) {
+    context.sscc = **sscc;
+  }
+  labels::LabelData data = label_data(order, context);
+  // The order's own SSCC is its first parcel's, and only when the station makes none of its own.
+  if (context.sscc.empty() && (parcel.box > 1 || !sscc_settings.company_prefix.empty())) {
+    data.values.erase("shipment.sscc");
+  }
+  if (auto it = data.values.find("shipment.sscc"); it != data.values.end()) {
+    out.sscc = it->second;
+  }
+
+  std::string error;
+  const labels::Template* tmpl =
+      find_template(shipping_.template_name, shipping_.template_file, error);
+  if (tmpl) {
+    const auto rendered = labels::render_label(*tmpl, data, profile);
+    if (rendered) {
+      auto bytes = labels::encode_label(rendered, profile, format);
+      if (bytes) {
+        out.job = OrderPrintJob{"shipping-label", shipping_.template_name, content_type_of(format),
+                                std::move(bytes.bytes)};
+        return out;
+      }
+      error = bytes.error;
+    } else {
+      error = rendered.error;
+    }
+  }
+  // The parcel must not leave without a label: the plain one says which order and box it is. It
+  // has no SSCC, so none is recorded for the box.
+  if (!context.sscc.empty() && !had_sscc) {
+    db.statement("DELETE FROM parcels WHERE order_id = ?1 AND box = ?2")
+        .bind_all(order.id, parcel.box)
+        .run();
+  }
+  out.sscc.clear();
+  labels::ShippingLabel plain;
+  plain.order_id = order.id;
+  plain.station_id = station_id_;
+  plain.site = site_;
+  plain.box_number = parcel.box;
+  plain.item_count = parcel.items;
+  plain.packed_at = now;
+  const labels::LabelSize size{profile.dpi, profile.width_mm / 25.4, 6.0};
+  out.problems.push_back(fmt::format("shipping label ({}): {}; the plain label printed instead",
+                                     shipping_.template_name, error));
+  out.job = OrderPrintJob{"shipping-label", "plain", content_type_of(OutputFormat::zpl),
+                          labels::render_shipping_label_zpl(plain, size)};
+  return out;
+}
+
 CompletionPrints OrderPrinter::prepare(Database& db, const Order& order, const std::string& now,
                                        discount::Day today, int boxes) const {
   CompletionPrints out;
@@ -197,7 +302,9 @@ CompletionPrints OrderPrinter::prepare(Database& db, const Order& order, const s
       return false;
     }
     std::string error;
-    const labels::Template* tmpl = find_template(template_name, error);
+    const labels::Template* tmpl =
+        find_template(template_name,
+                      template_name == inserts_.template_name ? inserts_.template_file : "", error);
     if (!tmpl) {
       out.problems.push_back(fmt::format("{} ({}): {}", role, template_name, error));
       return false;

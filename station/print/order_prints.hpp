@@ -1,10 +1,13 @@
-// What an order's completion prints beside its shipping label: the personal thank-you insert,
-// the discount card and the packing slip, each from its template, for the printer that serves
-// its role; and the order's discount, issued in the same transaction.
+// What the station prints for an order, each for the printer that serves its role and through
+// that printer's profile: every parcel's shipping label (the order's own carrier label, or the
+// station's template with the parcel's SSCC) as its box is closed; and at completion the personal
+// thank-you insert, the discount card and the packing slip, with the order's discount, issued in
+// the same transaction.
 //
 // Nothing here blocks packing. A template that cannot be drawn for an order (a QR that does not
 // fit, a character no font has) is a problem in words, logged and shown; the insert is tried
-// once more without its optional parts (tip, review request), and the order completes either way.
+// once more without its optional parts (tip, review request), a shipping label falls back to the
+// plain label (order id, box, items), and the order completes either way.
 #pragma once
 
 #include <map>
@@ -21,7 +24,7 @@
 
 namespace packbench::station {
 
-// How one role is printed: the first printer serving it, its profile (by dpi) and format.
+// How one role is printed: the first printer serving it, its profile and the format it is sent.
 struct PrintTarget {
   labels::PrinterProfile profile;
   labels::OutputFormat format = labels::OutputFormat::zpl;
@@ -34,8 +37,8 @@ std::map<std::string, PrintTarget> print_targets(const std::vector<PrinterConfig
 std::string content_type_of(labels::OutputFormat format);
 
 struct OrderPrintJob {
-  std::string role;           // "insert", "discount-card", "packing-slip"
-  std::string template_name;  // "thank-you", ...
+  std::string role;           // "shipping-label", "insert", "discount-card", "packing-slip"
+  std::string template_name;  // "thank-you", ...; "carrier" for the order's own carrier label
   std::string content_type;
   std::string bytes;
 };
@@ -49,13 +52,35 @@ struct CompletionPrints {
   bool card_separate = false;         // the discount went on its own card, not the insert
 };
 
+// One parcel of an order: its box, and what is known of it when its label is printed.
+struct Parcel {
+  int box = 1;
+  int box_count = 0;  // 0 while more boxes may follow (a box closed before the order is done)
+  int items = 0;      // in this box
+};
+
+struct ParcelLabel {
+  std::optional<OrderPrintJob> job;   // none without a printer for shipping labels
+  std::string sscc;                   // the SSCC it carries, if any
+  bool carrier = false;               // the order's own carrier label, printed as given
+  std::vector<std::string> problems;  // what went wrong, and what was printed instead
+};
+
 class OrderPrinter {
  public:
   // `key`: the discount signing key when some campaign may sign (nullptr otherwise).
-  OrderPrinter(InsertsConfig inserts, std::vector<discount::Campaign> campaigns,
-               std::optional<discount::SigningKey> key, std::optional<std::uint32_t> station_number,
-               std::string station_id, std::string site,
-               std::map<std::string, PrintTarget> targets);
+  OrderPrinter(InsertsConfig inserts, ShippingConfig shipping,
+               std::vector<discount::Campaign> campaigns, std::optional<discount::SigningKey> key,
+               std::optional<std::uint32_t> station_number, std::string station_id,
+               std::string site, std::map<std::string, PrintTarget> targets);
+
+  // Inside the write transaction that closes a box: the parcel's shipping label. The order's
+  // carrier label goes on its first box as given (ZPL passed through, PNG or PDF rasterised to
+  // the printer's profile); otherwise the [shipping] template, with the parcel's SSCC (made
+  // under the configured company prefix, or the order's own "sscc" on its first box), box
+  // number and items. A template that cannot be drawn gives way to the plain label.
+  ParcelLabel shipping_label(Database& db, const Order& order, const Parcel& parcel,
+                             const std::string& now) const;
 
   // Inside the write transaction that completes the order: issues (or finds again) the order's
   // discount and renders every print the station's printers serve. `now` is stored as the time
@@ -65,7 +90,7 @@ class OrderPrinter {
 
   // Whether completing an order has anything to do here: a campaign, or a printer for inserts,
   // cards or slips.
-  bool has_work() const { return !campaigns_.empty() || !targets_.empty(); }
+  bool has_work() const;
   const std::vector<discount::Campaign>& campaigns() const { return campaigns_; }
   const discount::Campaign* campaign(const std::string& id) const;
 
@@ -75,9 +100,12 @@ class OrderPrinter {
                          labels::LabelData& data) const;
 
  private:
-  const labels::Template* find_template(const std::string& name, std::string& error) const;
+  // A built-in template by name, or a template file (`file` when given, else `name` as a path).
+  const labels::Template* find_template(const std::string& name, const std::filesystem::path& file,
+                                        std::string& error) const;
 
   InsertsConfig inserts_;
+  ShippingConfig shipping_;
   std::vector<discount::Campaign> campaigns_;
   std::optional<discount::SigningKey> key_;
   std::optional<std::uint32_t> station_number_;

@@ -341,6 +341,26 @@ BEGIN
   UPDATE outbox_usage SET events = events - 1, bytes = bytes - OLD.bytes WHERE lane = 'dead_bulk';
 END;
 )sql"},
+      {10, "parcels' SSCCs and the counters their serial references come from", R"sql(
+-- The last serial reference given under each company prefix, extension digit and serial prefix
+-- ([shipping]): taken in the transaction that queues a parcel's label.
+CREATE TABLE sscc_serials (
+  company_prefix TEXT NOT NULL,
+  extension      INTEGER NOT NULL,
+  serial_prefix  TEXT NOT NULL,
+  last           INTEGER NOT NULL,
+  PRIMARY KEY (company_prefix, extension, serial_prefix)
+) STRICT;
+
+-- The SSCC each parcel (an order's box) was given; a box labelled again keeps it.
+CREATE TABLE parcels (
+  order_id    TEXT NOT NULL,
+  box         INTEGER NOT NULL,
+  sscc        TEXT NOT NULL UNIQUE,
+  labelled_at TEXT NOT NULL,
+  PRIMARY KEY (order_id, box)
+) STRICT;
+)sql"},
   };
   return kMigrations;
 }

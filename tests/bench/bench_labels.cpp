@@ -48,14 +48,16 @@ namespace {
 
 constexpr int kWarmup = 20;
 
-// The order and station values the insert is filled with.
+// The order and station values the insert is filled with, named as station/print/label_data
+// names them: a first-time Japanese customer with a discount for the next order.
 pl::LabelData insert_data() {
   pl::LabelData d;
   d.locale = "ja";
   d.values = {
       {"customer.name", "山田 花子"},
       {"order.id", "JP-100234"},
-      {"order.first", "false"},
+      {"customer.first_order", "true"},
+      {"customer.returning", "false"},
       {"shop.name", "お茶の店 みどり"},
       {"shop.url", "https://shop.example.jp"},
       {"station.id", "pack-01"},
@@ -409,6 +411,43 @@ int main(int argc, char** argv) {
     std::printf("BENCH labels_insert_%s p50_ms=%.3f p99_ms=%.3f cpu_p50_ms=%.3f bytes=%zu\n",
                 r.profile.c_str(), r.t.median(), r.t.p99(), r.t.cpu_median(),
                 r.insert.bytes.size());
+  }
+
+  // The shipping label stationd prints as each box is closed, inside the pack transaction: the
+  // built-in template with an address, the order id in Code 128 and the SSCC in GS1-128.
+  {
+    static const pl::ParsedTemplate tmpl = pl::builtin_template("shipping-label");
+    pl::LabelData data;
+    data.locale = "en";
+    data.values = {{"order.id", "JP-100234"},
+                   {"ship_from.name", "Packbench Tea Co."},
+                   {"ship_from.address", "9-6 Otemachi, Aoi-ku, Shizuoka, Japan"},
+                   {"ship_to.name", "Alex Morgan"},
+                   {"ship_to.address", "221 Baker Street\nFlat 2\nLondon NW1 6XE\nUnited Kingdom"},
+                   {"box.number", "1"},
+                   {"box.count", "2"},
+                   {"box.items", "3"},
+                   {"shipment.sscc", "095200001000000018"}};
+    std::printf("\nshipping label per parcel (template shipping-label, en)\n");
+    for (const char* name : {"zpl-203", "zpl-300"}) {
+      const auto profile = pl::builtin_profile(name);
+      std::string bytes;
+      std::string error;
+      const Samples t = measure(runs, [&] {
+        const pl::RenderedLabel r = pl::render_label(*tmpl.value, data, *profile);
+        const pl::LabelOutput out = pl::encode_label(r, *profile, pl::OutputFormat::zpl);
+        bytes = out.bytes;
+        error = out.ok ? "" : out.error;
+      });
+      if (!error.empty()) {
+        std::fprintf(stderr, "bench_labels: shipping label %s: %s\n", name, error.c_str());
+        return 1;
+      }
+      std::printf("  %-12s %6.2f ms %6.2f ms %6.2f ms %10zu\n", name, t.median(), t.p99(),
+                  t.cpu_median(), bytes.size());
+      std::printf("BENCH labels_shipping_%s p50_ms=%.3f p99_ms=%.3f cpu_p50_ms=%.3f bytes=%zu\n",
+                  name, t.median(), t.p99(), t.cpu_median(), bytes.size());
+    }
   }
 
   // DataMatrix, our own ECC 200 encoder: a GS1 product code and the largest symbol there is.

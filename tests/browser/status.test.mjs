@@ -187,7 +187,7 @@ test("an event reaches the back office: online, nothing waiting, the label print
   assert.match(await text("#st-network"), /online/);
   assert.ok(collector.events.some((e) => e.subject === "S-1" && /order\.packed/.test(e.type)));
   await printer.waitForJobs(1);
-  assert.match(printer.jobs[0], /\^FDS-1\^FS/);
+  assert.match(printer.jobs[0], /\^FDOrder S-1\^FS/);
   assert.doesNotMatch(printer.jobs[0], /~HS/);
   await shot("02-online");
 });
@@ -221,7 +221,7 @@ test("paper out: a red chip in words, the label held, printed once when paper is
   printer.flags.paperOut = false;
   await printer.waitForJobs(2);
   await printerShows("ready", "ready");
-  assert.match(printer.jobs[1], /\^FDS-2\^FS/);
+  assert.match(printer.jobs[1], /\^FDOrder S-2\^FS/);
   await printer.waitForQueries(2);
   assert.equal(printer.jobs.length, 2, "the held label printed exactly once");
   assert.equal((await health()).prints_pending, 0);

@@ -265,36 +265,6 @@ TEST(LabelCli, TheEscposThankYouCarriesTheDiscountUrlAsAPrinterQrOrInItsRaster) 
 
 namespace {
 
-std::string base64(const std::string& bytes) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < bytes.size(); i += 3) {
-    const unsigned v = (static_cast<unsigned char>(bytes[i]) << 16) |
-                       (static_cast<unsigned char>(bytes[i + 1]) << 8) |
-                       static_cast<unsigned char>(bytes[i + 2]);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
-  }
-  if (i + 1 == bytes.size()) {
-    const unsigned v = static_cast<unsigned char>(bytes[i]) << 16;
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == bytes.size()) {
-    const unsigned v = (static_cast<unsigned char>(bytes[i]) << 16) |
-                       (static_cast<unsigned char>(bytes[i + 1]) << 8);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
-
 // An order (one of the samples) with a carrier label.
 fs::path order_with_carrier(const pt::TempDir& dir, boost::json::object carrier) {
   boost::json::object order = read_json(sample_order("order-en.json"));
@@ -381,7 +351,7 @@ TEST(LabelCli, APngCarrierLabelIsRasterisedToTheProfileWidth) {
   pt::TempDir dir;
   const auto png = pl::png_encode(carrier_drawing(), kCarrierDpi);
   ASSERT_TRUE(png);
-  const fs::path order = order_with_carrier(dir, {{"format", "png"}, {"base64", base64(*png)}});
+  const fs::path order = order_with_carrier(dir, {{"format", "png"}, {"base64", pt::base64(*png)}});
   for (const auto& profile_name : {"zpl-203", "zpl-300", "pdf-a6"}) {
     SCOPED_TRACE(profile_name);
     const pl::PrinterProfile profile = *pl::builtin_profile(profile_name);
@@ -404,7 +374,7 @@ TEST(LabelCli, APdfCarrierLabelIsRasterisedToTheProfileWidth) {
   pt::TempDir dir;
   // A 4 x 6 in page: the drawing at 100 dpi fills it.
   const std::string pdf = pl::pdf_document(carrier_drawing(), kCarrierDpi);
-  const fs::path order = order_with_carrier(dir, {{"format", "pdf"}, {"base64", base64(pdf)}});
+  const fs::path order = order_with_carrier(dir, {{"format", "pdf"}, {"base64", pt::base64(pdf)}});
   // An A6 page is longer than the label: there the page's length limits the scale.
   for (const auto& profile_name : {"zpl-203", "zpl-300", "pdf-a6"}) {
     SCOPED_TRACE(profile_name);
@@ -457,11 +427,11 @@ TEST(LabelCli, AnUnknownTemplateIsNamed) {
 
 TEST(LabelCli, AnUnknownProfileListsTheKnownOnes) {
   pt::TempDir dir;
-  const auto r = render("thank-you", sample_order("order-ja.json"), "zpl-600", "zpl", dir / "o.zpl",
-                        dir.path());
+  const auto r = render("thank-you", sample_order("order-ja.json"), "zpl-1200", "zpl",
+                        dir / "o.zpl", dir.path());
   EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.err.find("no profile zpl-600"), std::string::npos) << r.err;
-  for (const auto& p : kProfiles) {
+  EXPECT_NE(r.err.find("no profile zpl-1200"), std::string::npos) << r.err;
+  for (const auto& p : pl::builtin_profile_names()) {
     EXPECT_NE(r.err.find(p), std::string::npos) << r.err;
   }
   EXPECT_FALSE(fs::exists(dir / "o.zpl"));
@@ -470,6 +440,46 @@ TEST(LabelCli, AnUnknownProfileListsTheKnownOnes) {
                         dir.path());
   EXPECT_EQ(f.code, 2);
   EXPECT_NE(f.err.find("--format"), std::string::npos) << f.err;
+}
+
+// --profile FILE: a profile of IT's own, as a TOML file beside the built-ins.
+TEST(LabelCli, AProfileFileChangesWhatThePrinterGets) {
+  pt::TempDir dir;
+  const fs::path file = dir / "zebra-acs.toml";
+  pt::write_file(file,
+                 "# an older Zebra without Z64, and its resident font not wanted\n"
+                 "base = \"zpl-300\"\n"
+                 "zpl_compression = \"acs\"\n"
+                 "native_text = false\n");
+  const fs::path order = sample_order("order-ja.json");
+  const auto r = render("thank-you", order, file.string(), "zpl", dir / "o.zpl", dir.path());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("for zebra-acs)"), std::string::npos) << r.err;
+  const std::string zpl = pt::read_file(dir / "o.zpl");
+  EXPECT_EQ(zpl.find(":Z64:"), std::string::npos);
+  pl::PrinterProfile p = *pl::builtin_profile("zpl-300");
+  const pl::Bitmap printed = check_zpl(zpl, p);
+  EXPECT_EQ(read_qr_codes(printed), (std::vector<std::string>{discount_url(order)}));
+  for (const auto& c : pl::zpl_tokenize(zpl)) {
+    EXPECT_NE(c.name, "^A0");  // every text drawn on the station
+  }
+
+  // A profile file with problems: each with the file, line and key; nothing written.
+  pt::write_file(file,
+                 "base = \"zpl-300\"\n"
+                 "zpl_compression = \"lzw\"\n"
+                 "native_qr = true\n");
+  const auto bad = render("thank-you", order, file.string(), "zpl", dir / "b.zpl", dir.path());
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.err.find(file.string() + ":2:19: zpl_compression: 'lzw' is not one of z64, acs"),
+            std::string::npos)
+      << bad.err;
+  EXPECT_NE(bad.err.find(file.string() + ":3:13: native_qr: "), std::string::npos) << bad.err;
+  EXPECT_FALSE(fs::exists(dir / "b.zpl"));
+  const auto missing =
+      render("thank-you", order, (dir / "none.toml").string(), "zpl", dir / "b.zpl", dir.path());
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_NE(missing.err.find("cannot read the profile"), std::string::npos) << missing.err;
 }
 
 TEST(LabelCli, ATemplateFileWithASyntaxErrorShowsFileLineAndColumn) {
@@ -693,6 +703,7 @@ TEST(LabelCli, ListNamesEveryTemplateAndProfile) {
   for (const auto& p : kProfiles) {
     EXPECT_NE(r.out.find("\n  " + p + " ("), std::string::npos) << r.out;
   }
+  EXPECT_NE(r.out.find("\n  zpl-600 (zpl, 600 dpi, 101.6 mm wide)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("thank-you (101.6 x 152.4 mm; en, ja)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("escpos-80mm (escpos, 203 dpi, 72"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("pdf-a6 (pdf, 300 dpi, 105 mm wide, 148 mm long)"), std::string::npos)

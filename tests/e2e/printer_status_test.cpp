@@ -126,7 +126,7 @@ TEST_F(PrinterStatusTest, PaperOutHoldsTheLabelAcrossACrashAndItPrintsOnceWhenPa
 
   peer->set_paper_out(false);
   ASSERT_TRUE(peer->wait_for_jobs(1)) << stationd->errors();
-  EXPECT_NE(peer->jobs().at(0).find("^FDE2E-1^FS"), std::string::npos);
+  EXPECT_NE(peer->jobs().at(0).find("^FDOrder E2E-1^FS"), std::string::npos);
   EXPECT_EQ(peer->jobs().at(0).find("~HS"), std::string::npos);
   ASSERT_TRUE(printer_shows("ready", "ready"));
   ASSERT_TRUE(pt::wait_until([&] { return prints_pending() == 0; }));

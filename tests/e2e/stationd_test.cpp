@@ -9,7 +9,12 @@
 #include <map>
 #include <set>
 
+#define ZX_USE_UTF8
+#include <ZXing/ReadBarcode.h>
+
 #include "packbench/labels/zpl.hpp"
+#include "packbench/labels/zpl_graphic.hpp"
+#include "station/print/label_data.hpp"
 #include "support.hpp"
 #include "zpl_printer.hpp"
 
@@ -88,6 +93,38 @@ int count_commands(const std::string& zpl, const std::string& name) {
   return n;
 }
 
+// The Code 128 symbol a scanner reads between two heights of a label (mm, at `dpi`), rebuilt
+// from the ZPL's graphic fields: "]C0..." plain, "]C1..." GS1-128, "" when none reads.
+std::string code128_between(const std::string& zpl, double from_mm, double to_mm, int dpi = 203) {
+  const auto printed = packbench::labels::zpl_decode_graphics(zpl);
+  if (!printed.ok()) {
+    return "not ZPL graphics: " + printed.error;
+  }
+  const int top = static_cast<int>(from_mm * dpi / 25.4);
+  const int bottom = std::min(printed.bitmap.height(), static_cast<int>(to_mm * dpi / 25.4));
+  const int w = printed.bitmap.width();
+  std::vector<std::uint8_t> lum(static_cast<std::size_t>(w) * std::max(1, bottom - top), 255);
+  for (int y = top; y < bottom; ++y) {
+    for (int x = 0; x < w; ++x) {
+      if (printed.bitmap.get(x, y)) {
+        lum[static_cast<std::size_t>(y - top) * w + x] = 0;
+      }
+    }
+  }
+  const ZXing::ImageView image(lum.data(), w, std::max(1, bottom - top), ZXing::ImageFormat::Lum);
+  const auto r =
+      ZXing::ReadBarcode(image, ZXing::DecodeHints().setFormats(ZXing::BarcodeFormat::Code128));
+  return r.isValid() ? r.symbologyIdentifier() + r.text() : "";
+}
+
+// The built-in shipping label's order id (Code 128) and SSCC (GS1-128), where it puts them.
+std::string order_id_on(const std::string& zpl, int dpi = 203) {
+  return code128_between(zpl, 73, 89, dpi);
+}
+std::string sscc_on(const std::string& zpl, int dpi = 203) {
+  return code128_between(zpl, 99, 133, dpi);
+}
+
 }  // namespace
 
 TEST_F(StationdTest, PacksAnOrderEndToEndAndSurvivesAKillMidOrder) {
@@ -116,7 +153,10 @@ TEST_F(StationdTest, PacksAnOrderEndToEndAndSurvivesAKillMidOrder) {
   EXPECT_EQ(count_commands(job, "^XA"), 1);
   EXPECT_EQ(count_commands(job, "^XZ"), 1);
   EXPECT_EQ(job.rfind("^XA", 0), 0u);
-  EXPECT_NE(job.find("^FDE2E-1^FS"), std::string::npos);
+  // The built-in shipping label: the order id in the printer's font and in Code 128.
+  EXPECT_NE(job.find("^FDOrder E2E-1^FS"), std::string::npos);
+  EXPECT_EQ(order_id_on(job), "]C0E2E-1");
+  EXPECT_NE(job.find("^FDBox 1 of 1^FS"), std::string::npos);
   EXPECT_EQ(count_commands(job, "~JA"), 0);
 
   auto events = pt::cloudevents_in(collector.requests());
@@ -145,7 +185,7 @@ TEST_F(StationdTest, PacksAnOrderEndToEndAndSurvivesAKillMidOrder) {
   // The last item completes it: one more label, one more event.
   ASSERT_TRUE(pt::tcp_send(scanner_port, "4901234500020\n"));
   ASSERT_TRUE(printer.wait_for_jobs(2)) << again->errors();
-  EXPECT_NE(printer.jobs().at(1).find("^FDE2E-2^FS"), std::string::npos);
+  EXPECT_EQ(order_id_on(printer.jobs().at(1)), "]C0E2E-2");
   ASSERT_TRUE(pt::wait_until([&] {
     std::set<std::string> subjects;
     for (const auto& e : pt::cloudevents_in(collector.requests())) {
@@ -305,7 +345,74 @@ TEST_F(StationdTest, ADeadPrinterDoesNotBlockPackingAndTheLabelPrintsWhenItRetur
 
   pt::VirtualZplPrinter printer(printer_port);  // the printer is switched back on
   ASSERT_TRUE(printer.wait_for_jobs(1)) << stationd->errors();
-  EXPECT_NE(printer.jobs().at(0).find("^FDE2E-1^FS"), std::string::npos);
+  EXPECT_EQ(order_id_on(printer.jobs().at(0)), "]C0E2E-1");
+}
+
+// [shipping] and a printer's profile keys, end to end: the label goes through the printer's
+// profile (300 dpi, ACS), each parcel carries the next SSCC under the configured prefix, the
+// back office hears it, and an order's own carrier label goes to the printer as given.
+TEST_F(StationdTest, ShippingLabelsCarryTheirSsccAndCarrierLabelsGoAsGiven) {
+  pt::VirtualZplPrinter printer;
+  pt::HttpCollector collector;
+  const std::string carrier =
+      "^XA^CI28^FO40,40^A0N,40,40^FDCARRIER 1Z999AA10123456784^FS"
+      "^FO40,120^BCN,150,Y,N,N^FD1Z999AA10123456784^FS^XZ";
+  pt::write_file(dir / "orders.json", std::string(R"({"orders": [
+  {"id": "SH-1", "ship_to": {"name": "Alex Morgan", "city": "London", "country": "UK"},
+   "lines": [{"sku": "TEA", "qty": 2, "barcodes": ["4901234567894"]}]},
+  {"id": "SH-2", "carrier_label": {"format": "zpl", "data": ")") +
+                                          carrier + R"("},
+   "lines": [{"sku": "CUP", "qty": 1, "barcodes": ["4909876543214"]}]}
+]})");
+  std::string toml = config(printer.port(), collector.url("/events"));
+  const std::string dpi_line = "dpi = 203\n";
+  toml.replace(toml.find(dpi_line), dpi_line.size(),
+               "profile = \"zpl-300\"\nzpl_compression = \"acs\"\n");
+  toml += "[shipping]\ngs1_company_prefix = \"9520000\"\nsscc_serial_prefix = \"42\"\n";
+  pt::write_file(dir / "station.toml", toml);
+  pt::NotifySocket notify(dir / "notify.sock");
+  auto stationd = start("stationd", notify);
+  ASSERT_TRUE(stationd->running()) << stationd->errors();
+
+  // Two boxes: each gets its own label and SSCC as it is closed.
+  ASSERT_TRUE(pt::tcp_send(scanner_port, "SH-1\n4901234567894\nCMD-CLOSE-BOX\n4901234567894\n"));
+  ASSERT_TRUE(printer.wait_for_jobs(2)) << stationd->errors();
+  const std::string first = packbench::station::make_sscc(0, "9520000", 420000001).value();
+  const std::string second = packbench::station::make_sscc(0, "9520000", 420000002).value();
+  for (int i = 0; i < 2; ++i) {
+    const std::string job = printer.jobs().at(static_cast<std::size_t>(i));
+    EXPECT_NE(job.find("^PW1200"), std::string::npos);
+    EXPECT_EQ(job.find(":Z64:"), std::string::npos);
+    EXPECT_EQ(order_id_on(job, 300), "]C0SH-1");
+    EXPECT_EQ(sscc_on(job, 300), "]C100" + (i == 0 ? first : second));
+  }
+  EXPECT_NE(printer.jobs().at(0).find("^FDBox 1^FS"), std::string::npos);
+  EXPECT_NE(printer.jobs().at(1).find("^FDBox 2 of 2^FS"), std::string::npos);
+
+  // The carrier's label, byte for byte.
+  ASSERT_TRUE(pt::tcp_send(scanner_port, "SH-2\n4909876543214\n"));
+  ASSERT_TRUE(printer.wait_for_jobs(3)) << stationd->errors();
+  EXPECT_EQ(printer.jobs().at(2), carrier);
+
+  ASSERT_TRUE(pt::wait_until([&] {
+    int packed = 0;
+    for (const auto& e : pt::cloudevents_in(collector.requests())) {
+      packed += e.at("type").as_string() == "com.packbench.order.packed.v1";
+    }
+    return packed == 2;
+  })) << stationd->errors();
+  for (const auto& e : pt::cloudevents_in(collector.requests())) {
+    if (e.at("type").as_string() == "com.packbench.box.closed.v1") {
+      EXPECT_EQ(e.at("data").at("sscc").as_string(), first);
+    } else if (e.at("subject").as_string() == "SH-1") {
+      const auto& boxes = e.at("data").at("boxes").as_array();
+      ASSERT_EQ(boxes.size(), 2u);
+      EXPECT_EQ(boxes[0].at("sscc").as_string(), first);
+      EXPECT_EQ(boxes[1].at("sscc").as_string(), second);
+    } else {
+      EXPECT_FALSE(e.at("data").at("boxes").as_array()[0].as_object().contains("sscc"));
+    }
+  }
 }
 
 TEST_F(StationdTest, SendsWatchdogPingsWhenSystemdAsks) {

@@ -15,6 +15,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
 #include <sstream>
 
 #include "packbench/labels/escpos.hpp"
@@ -291,6 +293,146 @@ height_mm = 10
   fs::remove_all(dir);
 }
 
+// The image element's `reduction` reaches the drawing: a grey ramp thresholded is black up to the
+// middle and white after it, in whole columns; diffused, the share of black dots follows the grey.
+TEST(TemplateRender, TheImagesReductionKeyChoosesThresholdOrDiffusion) {
+  const fs::path dir = fs::temp_directory_path() / fmt::format("pb-reduction-{}", ::getpid());
+  fs::create_directories(dir);
+  cv::Mat ramp(64, 256, CV_8U);
+  for (int x = 0; x < 256; ++x) {
+    ramp.col(x).setTo(cv::Scalar(x));
+  }
+  ASSERT_TRUE(cv::imwrite((dir / "ramp.png").string(), ramp));
+  auto card = [&](const std::string& image, const std::string& reduction) {
+    const std::string toml = fmt::format(R"([label]
+name = "ramp"
+width_mm = 40
+height_mm = 12
+[[element]]
+type = "image"
+image = "{}"
+reduction = "{}"
+x_mm = 0
+y_mm = 0
+width_mm = 32.08
+height_mm = 8.02
+)",
+                                         image, reduction);
+    ParsedTemplate t = parse_template(toml, "ramp.toml", dir);
+    EXPECT_TRUE(t) << (t.problems.empty() ? "" : t.problems.front().to_string());
+    const RenderedLabel r = render_label(*t.value, {}, profile("zpl-203"));
+    EXPECT_TRUE(r) << r.error;
+    EXPECT_EQ(r.inks.size(), 1u);
+    return r.inks.at(0).ink;
+  };
+  const Bitmap threshold = card("ramp.png", "threshold");
+  const Bitmap diffused = card("ramp.png", "floyd-steinberg");
+  // 256 x 64 pixels into a 256 x 64-dot box at 203 dpi: one dot per pixel.
+  ASSERT_EQ(threshold.width(), 256);
+  ASSERT_EQ(threshold.height(), 64);
+  ASSERT_EQ(diffused.width(), 256);
+  EXPECT_FALSE(threshold == diffused);
+  auto black_in = [](const Bitmap& b, int x0, int x1) {
+    int n = 0;
+    for (int y = 0; y < b.height(); ++y) {
+      for (int x = x0; x < x1; ++x) {
+        n += b.get(x, y) ? 1 : 0;
+      }
+    }
+    return static_cast<double>(n) / ((x1 - x0) * b.height());
+  };
+  // Thresholded: every column is all black (grey below 128) or all white.
+  EXPECT_EQ(black_in(threshold, 0, 128), 1.0);
+  EXPECT_EQ(black_in(threshold, 128, 256), 0.0);
+  // Diffused: a quarter of the way along (grey ~48) mostly black, three quarters (~208) mostly
+  // white, but neither solid, and black in proportion to the darkness overall.
+  EXPECT_GT(black_in(diffused, 32, 64), 0.6);
+  EXPECT_LT(black_in(diffused, 32, 64), 0.95);
+  EXPECT_GT(black_in(diffused, 192, 224), 0.05);
+  EXPECT_LT(black_in(diffused, 192, 224), 0.4);
+  EXPECT_NEAR(black_in(diffused, 0, 256), 0.5, 0.05);
+
+  // The grey built-in logo the thank-you insert prints differs between the two as well.
+  EXPECT_FALSE(card("builtin:logo", "threshold") == card("builtin:logo", "floyd-steinberg"));
+  fs::remove_all(dir);
+}
+
+// A built-in at 600 dpi: the layout is the same size on paper, and the QR code still has whole-dot
+// modules (12 dots, 0.5 mm, at least) and reads back from the preview and the ZPL.
+TEST(TemplateRender, TheInsertAtSixHundredDpiKeepsWholeDotQrModules) {
+  const PrinterProfile p = profile("zpl-600");
+  const RenderedLabel r = render_label(builtin("thank-you"), order_ja(), p);
+  ASSERT_TRUE(r) << r.error;
+  EXPECT_EQ(r.width, 2400);   // 4 in
+  EXPECT_EQ(r.height, 3600);  // 6 in
+  ZXing::Result read = decode(r.preview, ZXing::BarcodeFormat::QRCode);
+  ASSERT_TRUE(read.isValid());
+  EXPECT_EQ(read.text(), kUrlJa);
+  const std::string zpl = encode_label(r, p, OutputFormat::zpl).bytes;
+  const ZplRaster printed = zpl_decode_graphics(zpl);
+  ASSERT_TRUE(printed.ok()) << printed.error;
+  read = decode(printed.bitmap, ZXing::BarcodeFormat::QRCode);
+  ASSERT_TRUE(read.isValid());
+  EXPECT_EQ(read.text(), kUrlJa);
+  // Every ^GF band stays within the printer's limit: 11 bands for a 4 x 6 in raster.
+  for (const auto& c : zpl_tokenize(zpl)) {
+    if (c.name == "^GF") {
+      const ZplRaster band = zpl_decode_graphic_field(c.params);
+      ASSERT_TRUE(band.ok()) << band.error;
+      EXPECT_LE(static_cast<long>(band.bitmap.stride()) * band.bitmap.height(), kGfMaxBytes);
+    }
+  }
+
+  const PlacedInk* qr = nullptr;
+  for (const auto& ink : r.inks) {
+    if (ink.element.find("(qr)") != std::string::npos) {
+      qr = &ink;
+    }
+  }
+  ASSERT_TRUE(qr);
+  const Bitmap& q = qr->ink;
+  ASSERT_EQ(q.width(), q.height());
+  // The top-left finder pattern starts after the 4-module quiet zone with 7 black modules.
+  int top = -1;
+  for (int y = 0; y < q.height() && top < 0; ++y) {
+    for (int x = 0; x < q.width(); ++x) {
+      if (q.get(x, y)) {
+        top = y;
+        break;
+      }
+    }
+  }
+  ASSERT_GT(top, 0);
+  int left = 0;
+  while (!q.get(left, top)) {
+    ++left;
+  }
+  int run = 0;
+  while (q.get(left + run, top)) {
+    ++run;
+  }
+  ASSERT_EQ(run % 7, 0);
+  const int module = run / 7;
+  EXPECT_GE(module, 12);  // 0.5 mm at 600 dpi
+  EXPECT_EQ(left, 4 * module);
+  EXPECT_EQ(top, 4 * module);
+  ASSERT_EQ(q.width() % module, 0);
+  const int modules = q.width() / module - 8;
+  EXPECT_EQ((modules - 17) % 4, 0);  // a QR version's size
+  // Whole dots: every module is one colour throughout.
+  for (int my = 0; my < modules + 8; ++my) {
+    for (int mx = 0; mx < modules + 8; ++mx) {
+      const bool colour = q.get(mx * module, my * module);
+      for (int y = 0; y < module; ++y) {
+        for (int x = 0; x < module; ++x) {
+          ASSERT_EQ(q.get(mx * module + x, my * module + y), colour)
+              << "module " << mx << "," << my;
+        }
+      }
+    }
+  }
+}
+
 // --- values, conditions, locales ------------------------------------------------------------
 
 TEST(TemplateRender, ChoosesTheOrdersLocaleAndFallsBackToTheDefault) {
@@ -508,6 +650,112 @@ TEST(TemplateCodes, TheShippingLabelsSsccAndOrderIdReadBack) {
   ASSERT_TRUE(sscc.isValid());
   EXPECT_EQ(sscc.text(), "00" + kSscc);
   EXPECT_EQ(sscc.symbologyIdentifier(), "]C1");
+}
+
+// The dots of `ink`'s place in what the printer would draw: a code read from here was read out
+// of the emitted ZPL, not from our own raster.
+Bitmap printed_region(const ZplRaster& printed, const PlacedInk& ink) {
+  Bitmap out(ink.ink.width(), ink.ink.height());
+  for (int y = 0; y < out.height(); ++y) {
+    for (int x = 0; x < out.width(); ++x) {
+      out.set(x, y, printed.bitmap.get(ink.x + x, ink.y + y));
+    }
+  }
+  return out;
+}
+
+const PlacedInk* find_ink(const RenderedLabel& r, std::string_view kind, int nth = 0) {
+  for (const auto& ink : r.inks) {
+    if (ink.element.find(kind) != std::string::npos && nth-- == 0) {
+      return &ink;
+    }
+  }
+  return nullptr;
+}
+
+TEST(TemplateCodes, RetailBarcodesReadBackFromTheZplGraphics) {
+  const Template t = parse_ok(R"([label]
+name = "shelf"
+width_mm = 101.6
+height_mm = 70
+[[element]]
+type = "barcode"
+symbology = "ean13"
+data = "{product.ean}"
+x_mm = 4
+y_mm = 4
+width_mm = 93.6
+height_mm = 25
+[[element]]
+type = "barcode"
+symbology = "upca"
+data = "{product.upc}"
+x_mm = 4
+y_mm = 38
+width_mm = 93.6
+height_mm = 25
+)");
+  LabelData d;
+  d.values["product.ean"] = "400638133393";  // the check digit (1) is added
+  d.values["product.upc"] = "036000291452";  // with its check digit, verified
+  for (const auto& name : {"zpl-203", "zpl-300", "zpl-600"}) {
+    const RenderedLabel r = render_label(t, d, profile(name));
+    ASSERT_TRUE(r) << name << ": " << r.error;
+    const ZplRaster printed =
+        zpl_decode_graphics(encode_label(r, profile(name), OutputFormat::zpl).bytes);
+    ASSERT_TRUE(printed.ok()) << printed.error;
+    const ZXing::Result ean =
+        decode(printed_region(printed, *find_ink(r, "(barcode)", 0)), ZXing::BarcodeFormat::EAN13);
+    ASSERT_TRUE(ean.isValid()) << name;
+    EXPECT_EQ(ean.text(), "4006381333931") << name;
+    const ZXing::Result upc =
+        decode(printed_region(printed, *find_ink(r, "(barcode)", 1)), ZXing::BarcodeFormat::UPCA);
+    ASSERT_TRUE(upc.isValid()) << name;
+    EXPECT_EQ(upc.text(), "036000291452") << name;
+    // And the whole printed label holds exactly these two symbols.
+    EXPECT_TRUE(printed.bitmap == r.preview) << name;
+  }
+}
+
+TEST(TemplateCodes, TheShippingLabelsOrderIdReadsBackFromTheZplGraphics) {
+  const Template t = builtin("shipping-label");
+  for (const auto& name : {"zpl-203", "zpl-300"}) {
+    const RenderedLabel r = render_label(t, order_en(), profile(name));
+    ASSERT_TRUE(r) << name << ": " << r.error;
+    const ZplRaster printed =
+        zpl_decode_graphics(encode_label(r, profile(name), OutputFormat::zpl).bytes);
+    ASSERT_TRUE(printed.ok()) << printed.error;
+    const PlacedInk* code = find_ink(r, "(barcode)", 0);
+    ASSERT_TRUE(code);
+    const ZXing::Result read =
+        decode(printed_region(printed, *code), ZXing::BarcodeFormat::Code128);
+    ASSERT_TRUE(read.isValid()) << name;
+    // Plain Code 128 (]C0), not GS1: the order id, exactly.
+    EXPECT_EQ(read.symbologyIdentifier() + read.text(), "]C0DEMO-1002") << name;
+  }
+}
+
+TEST(TemplateCodes, AQrSentAsAcsReadsBackFromTheZplGraphics) {
+  PrinterProfile acs = profile("zpl-203");
+  acs.zpl_compression = ZplCompression::kAcs;
+  const RenderedLabel r = render_label(builtin("thank-you"), order_ja(), acs);
+  ASSERT_TRUE(r) << r.error;
+  const std::string zpl = encode_label(r, acs, OutputFormat::zpl).bytes;
+  EXPECT_EQ(zpl.find(":Z64:"), std::string::npos);
+  int fields = 0;
+  for (const auto& c : zpl_tokenize(zpl)) {
+    fields += c.name == "^GF" ? 1 : 0;
+  }
+  EXPECT_GE(fields, 1);
+  const ZplRaster printed = zpl_decode_graphics(zpl);
+  ASSERT_TRUE(printed.ok()) << printed.error;
+  const ZXing::Result read = decode(printed.bitmap, ZXing::BarcodeFormat::QRCode);
+  ASSERT_TRUE(read.isValid());
+  EXPECT_EQ(read.text(), kUrlJa);
+  // The QR's own dots came through the run-length code unchanged.
+  const PlacedInk* qr = find_ink(r, "(qr)");
+  ASSERT_TRUE(qr);
+  EXPECT_TRUE(printed_region(printed, *qr) == qr->ink);
 }
 
 TEST(TemplateCodes, Gs1DataMatrixReadsBackFromThePreviewAndFromTheZpl) {

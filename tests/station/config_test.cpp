@@ -91,7 +91,11 @@ TEST_F(ConfigTest, DefaultsFillWhatIsLeftOut) {
   EXPECT_FALSE(loaded.config.station.id.empty());  // the host name
   EXPECT_EQ(loaded.config.ui.listen, "127.0.0.1:8080");
   EXPECT_EQ(loaded.config.ui.locale, "en");
-  EXPECT_EQ(loaded.config.printers[0].dpi, 203);
+  EXPECT_EQ(loaded.config.printers[0].profile.name, "zpl-203");
+  EXPECT_EQ(loaded.config.printers[0].profile.dpi, 203);
+  EXPECT_EQ(loaded.config.printers[0].sent_format(), "zpl");
+  EXPECT_EQ(loaded.config.shipping.template_name, "shipping-label");
+  EXPECT_TRUE(loaded.config.shipping.gs1_company_prefix.empty());
   EXPECT_EQ(loaded.config.printers[0].roles, std::vector<std::string>{"shipping-label"});
   EXPECT_EQ(loaded.config.printers[0].directory, "/var/lib/packbench/prints");
 }
@@ -157,6 +161,169 @@ retry_base_ms = "fast"
   }
   EXPECT_EQ(p.size(), std::size(wants)) << all(p);
   EXPECT_EQ(find(p, "station.colour")->to_string().rfind("bad.toml:3:", 0), 0u);
+}
+
+TEST_F(ConfigTest, APrintersProfileIsABuiltinAFileAndItsOwnKeys) {
+  pt::write_file(dir / "zebra-acs.toml",
+                 "name = \"zebra-acs\"\nbase = \"zpl-300\"\nzpl_compression = \"acs\"\n");
+  const auto loaded = ps::load_config_text(R"(
+[[printer]]
+name = "label"
+type = "file"
+profile = "zpl-203"
+zpl_compression = "acs"
+native_text = false
+
+[[printer]]
+name = "old-zebra"
+type = "zpl-tcp"
+address = "127.0.0.1:9100"
+profile = "zebra-acs.toml"
+roles = ["insert"]
+
+[[printer]]
+name = "receipts"
+type = "file"
+profile = "escpos-80mm"
+cut = "full"
+roles = ["discount-card"]
+
+[[printer]]
+name = "office"
+type = "file"
+profile = "pdf-a6"
+roles = ["packing-slip"]
+
+[[printer]]
+name = "fine"
+type = "file"
+dpi = 600
+width_mm = 104
+format = "png"
+roles = ["insert"]
+)",
+                                           "station.toml", dir.path());
+  ASSERT_TRUE(loaded.ok()) << all(loaded.problems);
+  const auto& p = loaded.config.printers;
+  EXPECT_EQ(p[0].profile.dpi, 203);
+  EXPECT_EQ(p[0].profile.zpl_compression, packbench::labels::ZplCompression::kAcs);
+  EXPECT_FALSE(p[0].profile.native_text);
+  EXPECT_EQ(p[1].profile.name, "zebra-acs");
+  EXPECT_EQ(p[1].profile.dpi, 300);
+  EXPECT_EQ(p[1].profile_file, dir.path() / "zebra-acs.toml");
+  EXPECT_EQ(p[1].profile.zpl_compression, packbench::labels::ZplCompression::kAcs);
+  EXPECT_EQ(p[2].sent_format(), "escpos");
+  EXPECT_EQ(p[2].profile.cut, packbench::labels::EscposCut::kFull);
+  EXPECT_EQ(p[3].sent_format(), "pdf");
+  EXPECT_DOUBLE_EQ(p[3].profile.height_mm, 148);
+  // No profile: zpl-203 with the printer's own keys over it.
+  EXPECT_EQ(p[4].profile.dpi, 600);
+  EXPECT_DOUBLE_EQ(p[4].profile.width_mm, 104);
+  EXPECT_TRUE(p[4].profile.native_text);
+  EXPECT_EQ(p[4].sent_format(), "png");
+}
+
+TEST_F(ConfigTest, ProfileProblemsNameTheirFileLineAndKey) {
+  pt::write_file(dir / "broken.toml", "base = \"zpl-203\"\nzpl_compression = \"lzw\"\n");
+  const auto loaded = ps::load_config_text(R"([[printer]]
+name = "label"
+type = "zpl-tcp"
+address = "127.0.0.1:9100"
+profile = "escpos-80mm"
+native_qr = "yes"
+
+[[printer]]
+name = "receipts"
+type = "file"
+profile = "escpos-80mm"
+zpl_compression = "acs"
+roles = ["discount-card"]
+
+[[printer]]
+name = "inserts"
+type = "file"
+profile = "broken.toml"
+roles = ["insert"]
+
+[[printer]]
+name = "slips"
+type = "file"
+profile = "zpl-900"
+roles = ["packing-slip"]
+
+[[printer]]
+name = "cards"
+type = "file"
+profile = "missing.toml"
+roles = ["discount-card"]
+
+[[printer]]
+name = "other"
+type = "file"
+language = "pdf"
+height_mm = 148
+roles = ["shipping-label"]
+
+[shipping]
+gs1_company_prefix = "12345"
+sscc_serial_prefix = "7x"
+template = "nowhere.toml"
+)",
+                                           "station.toml", dir.path());
+  const auto& p = loaded.problems;
+  struct Want {
+    const char* key;
+    const char* file;
+    int line;
+    const char* words;
+  };
+  const std::string broken = (dir / "broken.toml").string();
+  const Want wants[] = {
+      {"printer[0].profile", "station.toml", 5,
+       "a zpl-tcp printer speaks ZPL; profile 'escpos-80mm' is escpos"},
+      {"printer[0].native_qr", "station.toml", 6, "must be true or false, not a string"},
+      {"printer[1].zpl_compression", "station.toml", 12,
+       "applies only to zpl profiles, not escpos"},
+      {"zpl_compression", broken.c_str(), 2,
+       "'lzw' is not one of z64, acs (the profile of printer[2])"},
+      {"printer[3].profile", "station.toml", 24, "'zpl-900' is no built-in profile"},
+      {"printer[4].profile", "station.toml", 30, "cannot read"},
+      {"printer[5].language", "station.toml", 36, "shipping labels are ZPL"},
+      {"shipping.gs1_company_prefix", "station.toml", 41, "7 to 10 digits"},
+      {"shipping.sscc_serial_prefix", "station.toml", 42, "must be digits"},
+      {"shipping.template", "station.toml", 43, "cannot read"},
+  };
+  for (const auto& w : wants) {
+    const auto* found = find(p, w.key);
+    ASSERT_NE(found, nullptr) << "no problem reported for " << w.key << "\n" << all(p);
+    EXPECT_EQ(found->file, w.file) << found->to_string();
+    EXPECT_EQ(found->line, w.line) << found->to_string();
+    EXPECT_NE(found->message.find(w.words), std::string::npos) << found->to_string();
+  }
+  EXPECT_EQ(p.size(), std::size(wants)) << all(p);
+  EXPECT_EQ(find(p, "zpl_compression")->to_string(),
+            broken +
+                ":2:19: zpl_compression: 'lzw' is not one of z64, acs (the profile of "
+                "printer[2])");
+}
+
+TEST_F(ConfigTest, AnSsccNeedsRoomForItsCounter) {
+  const std::string printer = "[[printer]]\nname = \"p\"\ntype = \"file\"\n";
+  auto load = [&](const std::string& shipping) {
+    return ps::load_config_text(printer + "[shipping]\n" + shipping, "s.toml", dir.path());
+  };
+  EXPECT_TRUE(load("gs1_company_prefix = \"0614141\"\nsscc_serial_prefix = \"12345\"\n").ok());
+  const auto tight = load("gs1_company_prefix = \"0614141234\"\nsscc_serial_prefix = \"123\"\n");
+  ASSERT_EQ(tight.problems.size(), 1u) << all(tight.problems);
+  EXPECT_NE(tight.problems[0].message.find("a 10-digit company prefix leaves 6 digits"),
+            std::string::npos)
+      << all(tight.problems);
+  const auto unused = load("sscc_extension = 3\n");
+  ASSERT_EQ(unused.problems.size(), 1u) << all(unused.problems);
+  EXPECT_EQ(unused.problems[0].key, "shipping.sscc_extension");
+  EXPECT_NE(unused.problems[0].message.find("only used with shipping.gs1_company_prefix"),
+            std::string::npos);
+  EXPECT_FALSE(load("gs1_company_prefix = \"0614141\"\nsscc_extension = 10\n").ok());
 }
 
 TEST_F(ConfigTest, UiLocaleIsOneTheUiSpeaks) {

@@ -39,6 +39,9 @@ class TempDir {
 void write_file(const std::filesystem::path& path, const std::string& text);
 std::string read_file(const std::filesystem::path& path);
 
+// Standard base64 with padding (RFC 4648 section 4): how an order carries a PNG or PDF.
+std::string base64(const std::string& bytes);
+
 // A loopback port that was free a moment ago (bound to port 0 and released).
 std::uint16_t free_port();
 

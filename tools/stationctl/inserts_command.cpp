@@ -192,7 +192,7 @@ int inserts_command(const std::vector<std::string>& args, std::ostream& out, std
   for (auto& [role, target] : targets) {
     target.format = labels::OutputFormat::png;
   }
-  const st::OrderPrinter printer(cfg.inserts, cfg.discounts.campaigns, std::move(key),
+  const st::OrderPrinter printer(cfg.inserts, cfg.shipping, cfg.discounts.campaigns, std::move(key),
                                  cfg.discounts.settings.station_number, cfg.station.id,
                                  cfg.station.site, std::move(targets));
 

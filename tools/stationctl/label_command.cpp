@@ -22,7 +22,7 @@ namespace labels = packbench::labels;
 using station::Order;
 
 constexpr const char* kLabelUsage = R"(usage:
-  stationctl label render --template NAME|FILE --order ORDER.json --profile PROFILE
+  stationctl label render --template NAME|FILE --order ORDER.json --profile NAME|FILE
                           --format zpl|escpos|png|pdf --out FILE|-
                           [--locale LOCALE] [--order-id ID] [--var NAME=VALUE]...
                           [--station ID] [--site SITE] [--box N/M] [--sscc DIGITS]
@@ -124,6 +124,39 @@ std::optional<Order> load_order(const std::string& path, const std::string& orde
   return std::move(orders.front());
 }
 
+// --profile: a built-in profile's name, or a profile file (TOML, docs/labels.md). Problems are
+// printed, each with its file, line and key; `status` is the exit status then (2: no such
+// profile, 1: a file that cannot be read or has problems).
+std::optional<labels::PrinterProfile> load_profile(const std::string& name, int& status) {
+  status = 2;
+  if (auto builtin = labels::builtin_profile(name)) {
+    return builtin;
+  }
+  std::error_code ec;
+  const bool is_file = name.find('/') != std::string::npos || name.ends_with(".toml") ||
+                       std::filesystem::is_regular_file(name, ec);
+  if (!is_file) {
+    std::cerr << "stationctl label render: no profile " << name << " (built-in: ";
+    for (const auto& n : labels::builtin_profile_names()) {
+      std::cerr << n << (n == labels::builtin_profile_names().back() ? "" : ", ");
+    }
+    std::cerr << "; or a profile file, NAME.toml)\n";
+    return std::nullopt;
+  }
+  const auto text = read_file(name);
+  if (!text) {
+    std::cerr << "stationctl label render: cannot read the profile " << name << "\n";
+    status = 1;
+    return std::nullopt;
+  }
+  labels::ParsedProfile parsed = labels::parse_profile(*text, name);
+  for (const auto& p : parsed.problems) {
+    std::cerr << p.to_string() << "\n";
+  }
+  status = 1;
+  return parsed.value;
+}
+
 int render(const std::vector<std::string>& args) {
   std::string template_name, order_path, order_id, profile_name, format_name, out_path, locale;
   station::LabelContext context;
@@ -198,13 +231,10 @@ int render(const std::vector<std::string>& args) {
               << kLabelUsage;
     return 2;
   }
-  const auto profile = labels::builtin_profile(profile_name);
+  int status = 0;
+  const auto profile = load_profile(profile_name, status);
   if (!profile) {
-    std::cerr << "stationctl label render: no profile " << profile_name << " (";
-    for (const auto& n : labels::builtin_profile_names()) {
-      std::cerr << n << (n == labels::builtin_profile_names().back() ? ")\n" : ", ");
-    }
-    return 2;
+    return status;
   }
   labels::OutputFormat format = profile->language;
   if (!format_name.empty()) {

@@ -34,12 +34,30 @@ class Bitmap {
     const std::uint8_t mask = static_cast<std::uint8_t>(0x80 >> (x & 7));
     b = black ? static_cast<std::uint8_t>(b | mask) : static_cast<std::uint8_t>(b & ~mask);
   }
-  // Sets every dot of the rectangle, clipped to the bitmap.
+  // Sets every dot of the rectangle, clipped to the bitmap: a row's first and last bytes
+  // through masks, the bytes between whole.
   void fill(int x, int y, int w, int h, bool black = true) {
+    const int x0 = std::max(0, x);
+    const int x1 = std::min(width_, x + w);
+    if (x0 >= x1) {
+      return;
+    }
+    const int b0 = x0 >> 3;
+    const int b1 = (x1 - 1) >> 3;
+    const auto head = static_cast<std::uint8_t>(0xFF >> (x0 & 7));              // x0 on
+    const auto tail = static_cast<std::uint8_t>(0xFF << (7 - ((x1 - 1) & 7)));  // to x1 - 1
+    const std::uint8_t whole = black ? 0xFF : 0x00;
     for (int yy = std::max(0, y); yy < std::min(height_, y + h); ++yy) {
-      for (int xx = std::max(0, x); xx < std::min(width_, x + w); ++xx) {
-        set(xx, yy, black);
+      std::uint8_t* r = row(yy);
+      const std::uint8_t mask = b0 == b1 ? static_cast<std::uint8_t>(head & tail) : head;
+      r[b0] = black ? static_cast<std::uint8_t>(r[b0] | mask)
+                    : static_cast<std::uint8_t>(r[b0] & ~mask);
+      if (b1 == b0) {
+        continue;
       }
+      std::fill(r + b0 + 1, r + b1, whole);
+      r[b1] = black ? static_cast<std::uint8_t>(r[b1] | tail)
+                    : static_cast<std::uint8_t>(r[b1] & ~tail);
     }
   }
   // Copies the black dots of `src` with its top-left corner at (x, y), clipped. Whole bytes
@@ -50,7 +68,34 @@ class Bitmap {
     if (x_begin >= x_end) {
       return;
     }
-    for (int sy = std::max(0, -y); sy < std::min(src.height(), height_ - y); ++sy) {
+    const int y_begin = std::max(0, -y);
+    const int y_end = std::min(src.height(), height_ - y);
+    if (x_begin == 0 && x_end == src.width()) {
+      // Every column lands inside: whole rows of bytes, without a test per byte.
+      const int n = src.stride();
+      const int shift = x & 7;
+      const int tb = x >> 3;
+      // The bits past the source's width are 0, so spilling them past our last byte is skipped.
+      const int spill = std::min(n, stride_ - tb - 1);
+      for (int sy = y_begin; sy < y_end; ++sy) {
+        const std::uint8_t* in = src.row(sy);
+        std::uint8_t* out = row(y + sy) + tb;
+        if (shift == 0) {
+          for (int k = 0; k < n; ++k) {
+            out[k] |= in[k];
+          }
+          continue;
+        }
+        for (int k = 0; k < n; ++k) {
+          out[k] |= static_cast<std::uint8_t>(in[k] >> shift);
+        }
+        for (int k = 0; k < spill; ++k) {
+          out[k + 1] |= static_cast<std::uint8_t>(in[k] << (8 - shift));
+        }
+      }
+      return;
+    }
+    for (int sy = y_begin; sy < y_end; ++sy) {
       const std::uint8_t* in = src.row(sy);
       std::uint8_t* out = row(y + sy);
       for (int sb = x_begin >> 3; sb <= (x_end - 1) >> 3; ++sb) {

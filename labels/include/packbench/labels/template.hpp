@@ -23,42 +23,10 @@
 #include "packbench/labels/bitmap.hpp"
 #include "packbench/labels/escpos.hpp"
 #include "packbench/labels/pdf.hpp"
+#include "packbench/labels/profile.hpp"
 #include "packbench/labels/zpl_graphic.hpp"
 
 namespace packbench::labels {
-
-// ---------------------------------------------------------------------------------------------
-// Printer profiles
-
-enum class OutputFormat { zpl, escpos, png, pdf };
-
-std::optional<OutputFormat> parse_output_format(std::string_view name);
-const char* to_string(OutputFormat format);
-
-struct PrinterProfile {
-  std::string name;
-  // The format the printer speaks; encode_label may still be asked for a PNG or PDF preview of
-  // what this printer would print.
-  OutputFormat language = OutputFormat::zpl;
-  int dpi = 203;
-  // Printable width of the media.
-  double width_mm = 101.6;
-  // Fixed media length (a PDF page, a die-cut label the printer cannot change); 0 when the
-  // length follows the template (ZPL ^LL, a receipt roll).
-  double height_mm = 0;
-  ZplCompression zpl_compression = ZplCompression::kZ64;
-  // ZPL: text in printable ASCII that fits its box goes as a printer-font field (^A0 in an ^FB
-  // block, ^FH escaped) instead of a graphic: crisper and smaller. Other text is rasterised.
-  bool native_text = false;
-  // ESC/POS: a QR code with nothing beside it is sent as GS ( k for the printer to draw.
-  bool native_qr = false;
-  EscposCut cut = EscposCut::kPartial;
-};
-
-// zpl-203, zpl-300 (4 in wide, Z64, native text), escpos-80mm (72 mm printable at 203 dpi,
-// native QR), pdf-a6 (an A6 page at 300 dpi).
-std::optional<PrinterProfile> builtin_profile(std::string_view name);
-std::vector<std::string> builtin_profile_names();
 
 // ---------------------------------------------------------------------------------------------
 // The values a template draws from
