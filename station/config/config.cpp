@@ -631,6 +631,52 @@ std::string SyncConfig::transport_kind() const {
   return url.starts_with("mqtt://") || url.starts_with("mqtts://") ? "mqtt" : "webhook";
 }
 
+std::optional<std::string> back_office_url_problem(const std::string& url,
+                                                   const std::string& token_key) {
+  auto parsed = boost::urls::parse_absolute_uri(url);
+  if (!parsed) {
+    return "'" + url + "' is not a URL: " + parsed.error().message();
+  }
+  if (parsed->scheme() != "http" && parsed->scheme() != "https") {
+    return "scheme '" + std::string(parsed->scheme()) +
+           "' is not supported; use https:// (or http:// on a trusted network)";
+  }
+  if (parsed->host().empty()) {
+    return "'" + url + "' has no host";
+  }
+  if (parsed->has_userinfo()) {
+    return "must not carry a user or password; use " + token_key;
+  }
+  if (!parsed->encoded_fragment().empty()) {
+    return std::string("must not have a #fragment");
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> readable_file_problem(const std::filesystem::path& file) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec)) {
+    return "no such file: " + file.string();
+  }
+  if (std::ifstream probe(file, std::ios::binary); !probe) {
+    return "cannot read " + file.string();
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> token_file_problem(const std::filesystem::path& file) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec)) {
+    return std::nullopt;
+  }
+  std::ifstream in(file, std::ios::binary);
+  std::string line;
+  if (!in || !std::getline(in, line) || line.find_first_not_of(" \t\r") == std::string::npos) {
+    return file.string() + " is empty";
+  }
+  return std::nullopt;
+}
+
 std::vector<ConfigProblem> Config::validate() const {
   std::vector<ConfigProblem> out;
   auto at = [&](const std::string& key, std::string message, const std::string& fallback = "") {
@@ -986,40 +1032,22 @@ std::vector<ConfigProblem> Config::validate() const {
   } else if (positions.count("sync.mqtt")) {
     at("sync.mqtt", "applies only to the mqtt transport (sync.transport = \"mqtt\")");
   }
-  // A back-office URL: absolute http(s), a host, no credentials (they go in a token file).
-  auto back_office_url = [&](const std::string& key, const std::string& url,
-                             const std::filesystem::path& ca_file, const std::string& section) {
-    if (url.empty()) {
-      return;
+  if (!orders.feed_url.empty()) {
+    if (auto why = back_office_url_problem(orders.feed_url, "orders.bearer_token_file")) {
+      at("orders.feed_url", std::move(*why));
     }
-    auto parsed = boost::urls::parse_absolute_uri(url);
-    if (!parsed) {
-      at(key, "'" + url + "' is not a URL: " + parsed.error().message());
-    } else if (parsed->scheme() != "http" && parsed->scheme() != "https") {
-      at(key, "scheme '" + std::string(parsed->scheme()) +
-                  "' is not supported; use https:// (or http:// on a trusted network)");
-    } else if (parsed->host().empty()) {
-      at(key, "'" + url + "' has no host");
-    } else if (parsed->has_userinfo()) {
-      at(key, "must not carry a user or password; use " + section + ".bearer_token_file");
-    } else if (!parsed->encoded_fragment().empty()) {
-      at(key, "must not have a #fragment");
+    auto parsed = boost::urls::parse_absolute_uri(orders.feed_url);
+    if (!orders.ca_file.empty() && parsed && parsed->scheme() != "https") {
+      at("orders.ca_file", "only used with an https:// url");
     }
-    if (!ca_file.empty() && parsed && parsed->scheme() != "https") {
-      at(section + ".ca_file", "only used with an https:// url");
-    }
-  };
-  back_office_url("orders.feed_url", orders.feed_url, orders.ca_file, "orders");
+  }
   auto readable_file = [&](const char* key, const std::filesystem::path& file,
                            const char* section = "sync") {
     if (file.empty()) {
       return;
     }
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(file, ec)) {
-      at(key, "no such file: " + file.string(), section);
-    } else if (std::ifstream probe(file, std::ios::binary); !probe) {
-      at(key, "cannot read " + file.string(), section);
+    if (auto why = readable_file_problem(file)) {
+      at(key, std::move(*why), section);
     }
   };
   readable_file("sync.ca_file", sync.ca_file);
@@ -1038,10 +1066,9 @@ std::vector<ConfigProblem> Config::validate() const {
     return line;
   };
   auto token_file = [&](const char* key, const std::filesystem::path& file, const char* section) {
-    if (!file.empty() && std::filesystem::is_regular_file(file)) {
-      const auto line = first_line(file);
-      if (!line || line->find_first_not_of(" \t\r") == std::string::npos) {
-        at(key, file.string() + " is empty", section);
+    if (!file.empty()) {
+      if (auto why = token_file_problem(file)) {
+        at(key, std::move(*why), section);
       }
     }
   };

@@ -227,6 +227,16 @@ inline const std::vector<std::string>& known_print_roles() {
   return roles;
 }
 
+// Checks every back-office client's keys share ([orders] feed_url, [discounts] pool_url):
+// what is wrong with `url` (absolute http:// or https://, a host, no user or password, no
+// fragment), naming `token_key` as where credentials go; nullopt when it is fine.
+std::optional<std::string> back_office_url_problem(const std::string& url,
+                                                   const std::string& token_key);
+// "no such file: F" or "cannot read F"; nullopt when `file` is a readable file.
+std::optional<std::string> readable_file_problem(const std::filesystem::path& file);
+// "F is empty" when a secret file's first line is blank; nullopt otherwise (or when unreadable).
+std::optional<std::string> token_file_problem(const std::filesystem::path& file);
+
 struct LoadedConfig {
   Config config;
   std::vector<ConfigProblem> problems;  // parse and validation problems together

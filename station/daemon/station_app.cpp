@@ -173,6 +173,16 @@ Result<void> StationApp::start() {
     feed_ = std::move(*feed);
   }
 
+  if (!config_.discounts.settings.pull.url.empty()) {
+    auto pull = discount::PoolPull::create(
+        io_.get_executor(), *db_, config_.discounts,
+        discount::PullIdentity{config_.station.id, config_.station.site, "stationd"});
+    if (!pull) {
+      return pull.error();
+    }
+    pool_pull_ = std::move(*pull);
+  }
+
   ui_ = std::make_unique<PackerUi>(
       io_.get_executor(), PackerUiContext{*db_, *orders_, *pack_,
                                           StationIdentity{config_.station.id, config_.station.site},
@@ -207,6 +217,18 @@ Result<void> StationApp::start() {
     feed_->start();
     spdlog::info("orders feed: polling {} every {} s", config_.orders.feed_url,
                  config_.orders.poll_interval.count() / 1000);
+  }
+
+  if (pool_pull_) {
+    // A completion may take a pool under its mark: the claim goes out after the commit, beside
+    // the bench's work, never in its way.
+    pack_->add_listener([pull = pool_pull_.get()](const ScanOutcome& o) {
+      if (o.verdict == Verdict::order_complete || o.verdict == Verdict::order_closed_short) {
+        pull->check();
+      }
+    });
+    pool_pull_->start();
+    spdlog::info("discount pools: refilled from {}", config_.discounts.settings.pull.url);
   }
 
   http_ = std::make_unique<HttpServer>(io_.get_executor(),
@@ -329,6 +351,9 @@ void StationApp::stop() {
   if (feed_) {
     feed_->stop();
   }
+  if (pool_pull_) {
+    pool_pull_->stop();
+  }
   if (prints_) {
     prints_->stop();
   }
@@ -388,6 +413,9 @@ std::string StationApp::metrics() {
   }
   if (feed_) {
     feed_->append_prometheus(out, st);
+  }
+  if (pool_pull_) {
+    pool_pull_->append_prometheus(out, st);
   }
   const auto pools = discount_pools();
   if (!pools.empty()) {
@@ -468,12 +496,26 @@ json::array StationApp::discount_pools() {
       continue;
     }
     const auto pool = discount::pool_status(*db_, c);
-    pools.push_back(json::object{{"campaign", c.id},
-                                 {"name", c.name},
-                                 {"remaining", pool.remaining},
-                                 {"low_water", pool.low_water},
-                                 {"low", pool.low},
-                                 {"fallback", c.may_sign() ? "signed" : "none"}});
+    json::object o{{"campaign", c.id},
+                   {"name", c.name},
+                   {"remaining", pool.remaining},
+                   {"low_water", pool.low_water},
+                   {"low", pool.low},
+                   {"fallback", c.may_sign() ? "signed" : "none"},
+                   {"refill", c.refill}};
+    // The claim of more codes waiting for the back office, whoever made it (stationd or
+    // stationctl codes pull).
+    auto claim = db_->read([&] { return discount::pending_claim(*db_, c.id); });
+    if (claim && *claim) {
+      o["pending_claim"] = json::object{{"id", (*claim)->id},
+                                        {"count", (*claim)->count},
+                                        {"created_by", (*claim)->created_by},
+                                        {"attempts", (*claim)->attempts},
+                                        {"last_error", (*claim)->last_error}};
+    } else {
+      o["pending_claim"] = nullptr;
+    }
+    pools.push_back(std::move(o));
   }
   return pools;
 }
@@ -579,8 +621,13 @@ json::object StationApp::health() {
                            : json::value(json::object{
                                  {"state", "not_configured"}, {"url", ""}, {"online", nullptr}});
   h["prints_pending"] = prints_->pending_count();
-  // A low pool does not degrade the station: an empty one falls back and packing goes on.
+  // A low pool does not degrade the station: an empty one falls back and packing goes on; nor
+  // does a back office that cannot refill it.
   h["discount_pools"] = discount_pools();
+  h["discount_pull"] = pool_pull_
+                           ? json::value(pool_pull_->to_json())
+                           : json::value(json::object{
+                                 {"state", "not_configured"}, {"url", ""}, {"online", nullptr}});
 
   h["pack"] = pack_->snapshot();
   if (auto figures = pack_figures(*db_, now_utc())) {

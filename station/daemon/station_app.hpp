@@ -13,6 +13,7 @@
 #include "packbench/drivers/printer.hpp"
 #include "packbench/drivers/scanner.hpp"
 #include "station/config/config.hpp"
+#include "station/discount/pool_pull.hpp"
 #include "station/http/http_server.hpp"
 #include "station/orders/order_book.hpp"
 #include "station/orders/order_feed.hpp"
@@ -79,6 +80,7 @@ class StationApp {
   std::unique_ptr<PackSession> pack_;
   std::unique_ptr<OutboxSender> sender_;
   std::unique_ptr<OrderFeed> feed_;
+  std::unique_ptr<discount::PoolPull> pool_pull_;
   std::unique_ptr<PackerUi> ui_;
   std::unique_ptr<HttpServer> http_;
   bool stopped_ = false;

@@ -16,6 +16,7 @@
 // and no configuration types, so that the configuration's own header can hold a DiscountConfig.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -77,6 +78,9 @@ struct Campaign {
   std::string code_prefix;  // signed codes: 1-8 upper-case letters and digits
   Fallback fallback = Fallback::none;
   int low_water = 0;  // a pool with fewer codes left raises discount.pool.low
+  // Pool campaigns with [discounts] pool_url: how many codes to claim from the back office at a
+  // time once the pool is under low_water (or empty when low_water is 0); 0: never pulled.
+  int refill = 0;
 
   // The words for `locale`, else English, else the first locale there is; nullptr when the
   // campaign has none.
@@ -89,9 +93,21 @@ struct Campaign {
   }
 };
 
+// [discounts] pool_url and the keys of its HTTP client: where pools are refilled from
+// (pool_claims.hpp has the protocol). The same client keys as [orders] feed_url's, its own.
+struct PoolPullSettings {
+  std::string url;  // http:// or https://; empty: pools are only imported
+  std::filesystem::path ca_file;
+  std::filesystem::path bearer_token_file;
+  std::chrono::milliseconds timeout{10000};
+  std::chrono::milliseconds retry_base{1000};
+  std::chrono::milliseconds retry_cap{300000};  // also the wait after an answer with no codes
+};
+
 struct DiscountSettings {
   std::filesystem::path key_file;  // resolved against the configuration's folder
   std::optional<std::uint32_t> station_number;
+  PoolPullSettings pull;
 };
 
 struct DiscountConfig {

@@ -11,6 +11,8 @@
 namespace packbench::station::discount {
 namespace {
 
+constexpr int kMaxRefill = 100000;  // codes in one claim: an answer of a few MiB at most
+
 // Campaign ids end up in event data, link parameters and log lines: the same plain names as
 // station and device names.
 bool is_plain_name(std::string_view s) {
@@ -165,6 +167,94 @@ bool is_currency(std::string_view s) {
          std::all_of(s.begin(), s.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
 }
 
+// Where the pool pull's keys were written, for the checks that need them all.
+struct PullKeysAt {
+  std::optional<toml::source_region> url, ca_file, bearer_token_file, timeout, retry_base,
+      retry_cap;
+};
+
+// [discounts] pool_url and the keys of its client, read like [orders] feed_url's.
+void read_pull_settings(Reader& r, const toml::table& t, const std::filesystem::path& base_dir,
+                        PoolPullSettings& pull, PullKeysAt& at) {
+  if (r.string(t, "discounts", "pool_url", pull.url)) {
+    at.url = t.get("pool_url")->source();
+  }
+  auto path = [&](std::string_view key, std::filesystem::path& dst,
+                  std::optional<toml::source_region>& where) {
+    std::string value;
+    if (!r.string(t, "discounts", key, value)) {
+      return;
+    }
+    where = t.get(key)->source();
+    if (value.empty()) {
+      r.problem(*where, "discounts." + std::string(key), "must not be empty");
+      return;
+    }
+    const std::filesystem::path p(value);
+    dst = p.is_relative() ? (base_dir / p).lexically_normal() : p;
+  };
+  path("ca_file", pull.ca_file, at.ca_file);
+  path("bearer_token_file", pull.bearer_token_file, at.bearer_token_file);
+  auto millis = [&](std::string_view key, std::chrono::milliseconds& dst,
+                    std::optional<toml::source_region>& where) {
+    if (!t.get(key)) {
+      return;
+    }
+    where = t.get(key)->source();
+    std::int64_t v = dst.count();
+    r.integer(t, "discounts", key, 1, 24LL * 3600 * 1000, v);
+    dst = std::chrono::milliseconds(v);
+  };
+  millis("timeout_ms", pull.timeout, at.timeout);
+  millis("retry_base_ms", pull.retry_base, at.retry_base);
+  millis("retry_cap_ms", pull.retry_cap, at.retry_cap);
+}
+
+void check_pull_settings(
+    Reader& r, const PoolPullSettings& pull, const PullKeysAt& at,
+    const std::optional<std::pair<toml::source_region, std::string>>& first_refill) {
+  if (pull.url.empty()) {
+    const std::pair<const char*, const std::optional<toml::source_region>*> keys[] = {
+        {"discounts.ca_file", &at.ca_file},
+        {"discounts.bearer_token_file", &at.bearer_token_file},
+        {"discounts.timeout_ms", &at.timeout},
+        {"discounts.retry_base_ms", &at.retry_base},
+        {"discounts.retry_cap_ms", &at.retry_cap}};
+    for (const auto& [key, where] : keys) {
+      if (*where) {
+        r.problem(**where, key, "only used with discounts.pool_url");
+      }
+    }
+    if (first_refill) {
+      r.problem(first_refill->first, first_refill->second,
+                "a campaign refilled from the back office needs [discounts] pool_url, where "
+                "the codes are claimed");
+    }
+    return;
+  }
+  if (auto why = back_office_url_problem(pull.url, "discounts.bearer_token_file")) {
+    r.problem(*at.url, "discounts.pool_url", *why);
+  } else if (at.ca_file && !pull.url.starts_with("https://")) {
+    r.problem(*at.ca_file, "discounts.ca_file", "only used with an https:// url");
+  }
+  if (at.ca_file && !pull.ca_file.empty()) {
+    if (auto why = readable_file_problem(pull.ca_file)) {
+      r.problem(*at.ca_file, "discounts.ca_file", *why);
+    }
+  }
+  if (at.bearer_token_file && !pull.bearer_token_file.empty()) {
+    if (auto why = readable_file_problem(pull.bearer_token_file)) {
+      r.problem(*at.bearer_token_file, "discounts.bearer_token_file", *why);
+    } else if (auto empty = token_file_problem(pull.bearer_token_file)) {
+      r.problem(*at.bearer_token_file, "discounts.bearer_token_file", *empty);
+    }
+  }
+  if (pull.retry_cap < pull.retry_base) {
+    r.problem(at.retry_cap ? *at.retry_cap : *at.retry_base, "discounts.retry_cap_ms",
+              "must not be below discounts.retry_base_ms");
+  }
+}
+
 }  // namespace
 
 DiscountConfig read_discount_config(const toml::table& root, const std::string& source_name,
@@ -175,11 +265,16 @@ DiscountConfig read_discount_config(const toml::table& root, const std::string& 
   std::optional<toml::source_region> key_file_at;
   std::optional<toml::source_region> station_number_at;
   std::optional<toml::source_region> discounts_at;
+  PullKeysAt pull_at;
+  std::optional<std::pair<toml::source_region, std::string>> first_refill;  // where, and key
 
   if (const toml::node* n = root.get("discounts")) {
     discounts_at = n->source();
     if (const auto* t = n->as_table()) {
-      r.unknown_keys(*t, "discounts", {"key_file", "station_number"});
+      r.unknown_keys(*t, "discounts",
+                     {"key_file", "station_number", "pool_url", "ca_file", "bearer_token_file",
+                      "timeout_ms", "retry_base_ms", "retry_cap_ms"});
+      read_pull_settings(r, *t, base_dir, out.settings.pull, pull_at);
       std::string key_file;
       if (r.string(*t, "discounts", "key_file", key_file)) {
         key_file_at = t->get("key_file")->source();
@@ -247,7 +342,8 @@ DiscountConfig read_discount_config(const toml::table& root, const std::string& 
                     "source",
                     "code_prefix",
                     "fallback",
-                    "low_water"});
+                    "low_water",
+                    "refill"});
     if (!r.string(t, p, "id", c.id)) {
       if (!t.get("id")) {
         r.problem(t.source(), p + ".id", "every campaign needs an id");
@@ -398,6 +494,13 @@ DiscountConfig read_discount_config(const toml::table& root, const std::string& 
       r.problem(t.get("low_water")->source(), p + ".low_water",
                 "only a pool campaign has a low-water mark");
     }
+    r.integer(t, p, "refill", 0, kMaxRefill, c.refill);
+    if (c.source == CodeSource::signed_code && t.get("refill")) {
+      r.problem(t.get("refill")->source(), p + ".refill",
+                "only a pool campaign is refilled from the back office");
+    } else if (c.refill > 0 && !first_refill) {
+      first_refill.emplace(t.get("refill")->source(), p + ".refill");
+    }
     const bool has_prefix = r.string(t, p, "code_prefix", c.code_prefix);
     if (c.may_sign()) {
       if (!has_prefix) {
@@ -419,6 +522,8 @@ DiscountConfig read_discount_config(const toml::table& root, const std::string& 
     }
     out.campaigns.push_back(std::move(c));
   }
+
+  check_pull_settings(r, out.settings.pull, pull_at, first_refill);
 
   // Signing needs the key and the station's number, read once here so a bad key file is found
   // by --check-config, not by the first order.

@@ -94,6 +94,34 @@ AllocatedCode read_allocated(Statement& st) {
   return a;
 }
 
+// Why `code` (at `line`) cannot join a pool, or nullopt; `seen` holds the codes taken so far,
+// lower-case, with their lines, and takes this one when it passes.
+std::optional<std::string> code_problem(const std::string& code, int line,
+                                        std::map<std::string, int>& seen) {
+  if (code.empty()) {
+    return "the code is empty";
+  }
+  if (code.size() > kMaxCodeLength) {
+    return fmt::format("the code has {} characters; at most {} fit a card", code.size(),
+                       kMaxCodeLength);
+  }
+  if (code == "." || code == "..") {
+    return fmt::format(
+        "'{}' cannot be a code: in a link's path, only dots is a dot segment that browsers drop",
+        code);
+  }
+  if (!is_safe_code(code)) {
+    return fmt::format(
+        "'{}' has characters a card or a link cannot carry as they are; codes are letters, "
+        "digits, '-', '_' and '.'",
+        shown(code));
+  }
+  if (auto [it, inserted] = seen.emplace(lower(code), line); !inserted) {
+    return fmt::format("'{}' repeats the code on line {}", code, it->second);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string CsvProblem::to_string() const {
@@ -166,33 +194,8 @@ ParsedCodes parse_code_csv(std::string_view text) {
     } else {
       code = (*fields)[0];
     }
-    if (code.empty()) {
-      out.problems.push_back({line_no, "the code is empty"});
-      continue;
-    }
-    if (code.size() > kMaxCodeLength) {
-      out.problems.push_back({line_no, fmt::format("the code has {} characters; at most {} fit a "
-                                                   "card",
-                                                   code.size(), kMaxCodeLength)});
-      continue;
-    }
-    if (code == "." || code == "..") {
-      out.problems.push_back(
-          {line_no, fmt::format("'{}' cannot be a code: in a link's path, only dots is a dot "
-                                "segment that browsers drop",
-                                code)});
-      continue;
-    }
-    if (!is_safe_code(code)) {
-      out.problems.push_back(
-          {line_no, fmt::format("'{}' has characters a card or a link cannot carry as they are; "
-                                "codes are letters, digits, '-', '_' and '.'",
-                                shown(code))});
-      continue;
-    }
-    if (auto [it, inserted] = seen.emplace(lower(code), line_no); !inserted) {
-      out.problems.push_back(
-          {line_no, fmt::format("'{}' repeats the code on line {}", code, it->second)});
+    if (auto problem = code_problem(code, line_no, seen)) {
+      out.problems.push_back({line_no, std::move(*problem)});
       continue;
     }
     out.codes.push_back({std::move(code), line_no});
@@ -200,8 +203,24 @@ ParsedCodes parse_code_csv(std::string_view text) {
   return out;
 }
 
+ParsedCodes check_codes(const std::vector<std::string>& codes) {
+  ParsedCodes out;
+  std::map<std::string, int> seen;
+  int position = 0;
+  for (const auto& code : codes) {
+    ++position;
+    if (auto problem = code_problem(code, position, seen)) {
+      out.problems.push_back({position, std::move(*problem)});
+    } else {
+      out.codes.push_back({code, position});
+    }
+  }
+  return out;
+}
+
 ImportReport import_codes(Database& db, const std::string& campaign,
-                          const std::vector<std::string>& codes, const std::string& imported_at) {
+                          const std::vector<std::string>& codes, const std::string& imported_at,
+                          const std::string& claim) {
   ImportReport report;
   for (const auto& code : codes) {
     auto existing = db.statement("SELECT campaign, source FROM discount_codes WHERE code = ?1");
@@ -218,9 +237,10 @@ ImportReport import_codes(Database& db, const std::string& campaign,
       continue;
     }
     db.statement(
-          "INSERT INTO discount_codes (campaign, code, source, imported_at) "
-          "VALUES (?1, ?2, 'pool', ?3)")
-        .bind_all(campaign, code, imported_at)
+          "INSERT INTO discount_codes (campaign, code, source, imported_at, claim) "
+          "VALUES (?1, ?2, 'pool', ?3, ?4)")
+        .bind_all(campaign, code, imported_at,
+                  claim.empty() ? std::optional<std::string>() : std::optional<std::string>(claim))
         .run();
     ++report.added;
   }

@@ -106,6 +106,10 @@ struct ParsedCodes {
 // regard to case, as shops compare codes) are reported with their line; the others come back.
 ParsedCodes parse_code_csv(std::string_view text);
 
+// The same rules for a list of codes (the back office's answer to a claim): each problem's
+// `line` is the code's position in the list, from 1.
+ParsedCodes check_codes(const std::vector<std::string>& codes);
+
 // ---- The pool in the store -----------------------------------------------------------------
 
 struct ImportReport {
@@ -115,9 +119,11 @@ struct ImportReport {
   std::vector<std::string> conflicts;
 };
 
-// Adds `codes` to `campaign`'s pool. Importing the same file again changes nothing.
+// Adds `codes` to `campaign`'s pool. Importing the same file again changes nothing. `claim`
+// names the back office's claim the codes came with (pool_claims.hpp); empty for a file.
 ImportReport import_codes(Database& db, const std::string& campaign,
-                          const std::vector<std::string>& codes, const std::string& imported_at);
+                          const std::vector<std::string>& codes, const std::string& imported_at,
+                          const std::string& claim = "");
 
 struct AllocatedCode {
   std::string code;

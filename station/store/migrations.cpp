@@ -1,6 +1,7 @@
 // The station's schema history. Append only: a released migration is never edited, a change is
 // a new entry at the end.
 #include "station/discount/pool.hpp"
+#include "station/discount/pool_claims.hpp"
 #include "station/store/store.hpp"
 
 namespace packbench::station {
@@ -361,6 +362,8 @@ CREATE TABLE parcels (
   PRIMARY KEY (order_id, box)
 ) STRICT;
 )sql"},
+      {11, "claims of discount codes from the back office, and the claim of each pulled code",
+       discount::kDiscountClaimsSql},
   };
   return kMigrations;
 }

@@ -20,4 +20,13 @@ int codes_command(const std::vector<std::string>& args);
 int codes_import(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
                  const std::vector<station::Migration>* migrations = nullptr);
 
+// stationctl codes pull --campaign ID [--count N] [--config FILE] [--state-dir DIR]: claims codes
+// for the campaign's pool from the back office ([discounts] pool_url) now, with stationd's
+// client and claims: the campaign's pending claim is sent again if it has one, else a new claim
+// of N codes (default: the campaign's refill) is made. Exits 0 when the claim is done and every
+// code it brought is in the pool, 1 when it is not done (it stays pending or was refused) or
+// some code was rejected, 2 on a usage or configuration error.
+int codes_pull(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+               const std::vector<station::Migration>* migrations = nullptr);
+
 }  // namespace packbench::tools

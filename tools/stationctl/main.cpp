@@ -52,6 +52,10 @@ commands:
   codes import --campaign ID FILE [--config FILE] [--state-dir DIR]
       Load a campaign's pool of discount codes (CSV: one code a line, or a "code" column).
       Codes already there are left as they are; each is given to exactly one order.
+  codes pull --campaign ID [--count N] [--config FILE] [--state-dir DIR]
+      Claim codes for a campaign's pool from the back office ([discounts] pool_url) now, as
+      stationd does when the pool runs low: a claim left pending is sent again with its id,
+      else a new one of N codes (default: the campaign's refill). docs/discounts.md.
   label render --template NAME|FILE --order ORDER.json --profile PROFILE
                --format zpl|escpos|png|pdf --out FILE [--locale LOCALE] [--var NAME=VALUE]...
       Render a label template (thank-you, discount-card, packing-slip, shipping-label, a
