@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -14,7 +15,9 @@
 #include <boost/json/parse.hpp>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <random>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -123,11 +126,58 @@ std::string read_file(const std::filesystem::path& path) {
   return s.str();
 }
 
+// Ports are chosen below the kernel's ephemeral range (32768 and up here, see
+// /proc/sys/net/ipv4/ip_local_port_range), so that no outgoing connection of this or any other
+// test can be given one as its source port, and a station connecting to a port nobody listens
+// on yet cannot connect to itself. Each port handed out is held by an advisory lock file for the
+// life of the process, so two tests running side by side (ctest -j) never get the same one, and
+// it must bind at the moment it is chosen.
 std::uint16_t free_port() {
-  std::uint16_t port = 0;
-  const int fd = listen_loopback(0, &port);
-  ::close(fd);
-  return port;
+  constexpr std::uint16_t kLow = 20000;
+  constexpr std::uint16_t kHigh = 32000;
+  static std::mutex mutex;
+  static std::set<std::uint16_t> given;
+  static const std::filesystem::path locks = [] {
+    auto dir = std::filesystem::temp_directory_path() / "packbench-test-ports";
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    std::filesystem::permissions(dir, std::filesystem::perms::all, ec);
+    return dir;
+  }();
+  std::lock_guard lock(mutex);
+  std::random_device rd;
+  const std::uint16_t start = kLow + static_cast<std::uint16_t>(rd() % (kHigh - kLow));
+  for (std::uint32_t i = 0; i < kHigh - kLow; ++i) {
+    const auto port = static_cast<std::uint16_t>(kLow + (start - kLow + i) % (kHigh - kLow));
+    if (given.contains(port)) {
+      continue;
+    }
+    const auto path = locks / (std::to_string(port) + ".lock");
+    const int lfd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (lfd < 0) {
+      continue;
+    }
+    if (::flock(lfd, LOCK_EX | LOCK_NB) != 0) {
+      ::close(lfd);  // another test process holds it
+      continue;
+    }
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(port);
+    const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    ::close(fd);
+    if (!bound) {
+      ::close(lfd);  // someone outside the tests uses it
+      continue;
+    }
+    given.insert(port);  // the lock file stays open (and locked) until the process exits
+    return port;
+  }
+  throw std::runtime_error("no free loopback port between 20000 and 32000");
 }
 
 bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {

@@ -42,7 +42,8 @@ std::string read_file(const std::filesystem::path& path);
 // Standard base64 with padding (RFC 4648 section 4): how an order carries a PNG or PDF.
 std::string base64(const std::string& bytes);
 
-// A loopback port that was free a moment ago (bound to port 0 and released).
+// A loopback port, below the ephemeral range, that bound a moment ago and that no other test
+// process gets while this one runs.
 std::uint16_t free_port();
 
 // Polls `pred` until it holds or `timeout` passes. For state that only shows by looking.
