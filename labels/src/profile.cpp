@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <map>
 
+#include "toml_names.hpp"
+
 namespace packbench::labels {
 
 std::optional<OutputFormat> parse_output_format(std::string_view name) {
@@ -213,28 +215,7 @@ ParsedProfile apply_profile_settings(const PrinterProfile& base, const ProfileSe
   return out;
 }
 
-namespace {
-
-const char* toml_type(const toml::node& n) {
-  switch (n.type()) {
-    case toml::node_type::string:
-      return "a string";
-    case toml::node_type::integer:
-      return "an integer";
-    case toml::node_type::floating_point:
-      return "a number";
-    case toml::node_type::boolean:
-      return "true or false";
-    case toml::node_type::array:
-      return "an array";
-    case toml::node_type::table:
-      return "a table";
-    default:
-      return "a date or time";
-  }
-}
-
-}  // namespace
+namespace {}  // namespace
 
 ParsedProfile parse_profile(std::string_view text, std::string_view source_name) {
   ParsedProfile out;
@@ -264,21 +245,21 @@ ParsedProfile parse_profile(std::string_view text, std::string_view source_name)
       if (const auto* v = node.as_string()) {
         dst = v->get();
       } else {
-        problem(node, key, fmt::format("must be a string, not {}", toml_type(node)));
+        problem(node, key, fmt::format("must be a string, not {}", toml_type_name(node)));
       }
     };
     auto num = [&](std::optional<double>& dst) {
       if (node.is_integer() || node.is_floating_point()) {
         dst = *node.value<double>();
       } else {
-        problem(node, key, fmt::format("must be a number, not {}", toml_type(node)));
+        problem(node, key, fmt::format("must be a number, not {}", toml_type_name(node)));
       }
     };
     auto boolean = [&](std::optional<bool>& dst) {
       if (const auto* v = node.as_boolean()) {
         dst = v->get();
       } else {
-        problem(node, key, fmt::format("must be true or false, not {}", toml_type(node)));
+        problem(node, key, fmt::format("must be true or false, not {}", toml_type_name(node)));
       }
     };
     if (key == "base") {
@@ -291,7 +272,7 @@ ParsedProfile parse_profile(std::string_view text, std::string_view source_name)
       if (const auto* v = node.as_integer()) {
         s.dpi = v->get();
       } else {
-        problem(node, key, fmt::format("must be an integer, not {}", toml_type(node)));
+        problem(node, key, fmt::format("must be an integer, not {}", toml_type_name(node)));
       }
     } else if (key == "width_mm") {
       num(s.width_mm);

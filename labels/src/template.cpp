@@ -12,6 +12,7 @@
 #include "packbench/labels/image.hpp"
 #include "packbench/labels/text.hpp"
 #include "template_internal.hpp"
+#include "toml_names.hpp"
 
 namespace packbench::labels {
 
@@ -54,25 +55,6 @@ namespace {
 constexpr double kMaxLabelMm = 1000;
 constexpr std::size_t kMaxElements = 500;
 constexpr std::size_t kMaxColumns = 20;
-
-const char* node_type_name(const toml::node& n) {
-  switch (n.type()) {
-    case toml::node_type::string:
-      return "a string";
-    case toml::node_type::integer:
-      return "an integer";
-    case toml::node_type::floating_point:
-      return "a number";
-    case toml::node_type::boolean:
-      return "true or false";
-    case toml::node_type::array:
-      return "an array";
-    case toml::node_type::table:
-      return "a table";
-    default:
-      return "a date or time";
-  }
-}
 
 class Parser {
  public:
@@ -129,7 +111,7 @@ class Parser {
             check_references(s->get(), value.source(), fmt::format("{}.{}", where, name.str()));
           } else {
             problem(value.source(), fmt::format("{}.{} must be a string, not {}", where, name.str(),
-                                                node_type_name(value)));
+                                                toml_type_name(value)));
           }
         }
       }
@@ -216,7 +198,7 @@ class Parser {
       return true;
     }
     problem(n->source(),
-            fmt::format("{}.{} must be a string, not {}", where, key, node_type_name(*n)));
+            fmt::format("{}.{} must be a string, not {}", where, key, toml_type_name(*n)));
     return false;
   }
 
@@ -238,7 +220,7 @@ class Parser {
       return true;
     }
     problem(n->source(),
-            fmt::format("{}.{} must be a number, not {}", where, key, node_type_name(*n)));
+            fmt::format("{}.{} must be a number, not {}", where, key, toml_type_name(*n)));
     return false;
   }
 
