@@ -265,7 +265,8 @@ class Reader {
           const toml::table& m = *n->as_table();
           auto& mq = cfg_.sync.mqtt;
           unknown_keys(m, "sync.mqtt",
-                       {"client_id", "username", "password_file", "keep_alive_s", "max_in_flight"});
+                       {"client_id", "username", "password_file", "keep_alive_s", "max_in_flight",
+                        "pin_client_threads"});
           string(m, "sync.mqtt", "client_id", mq.client_id);
           string(m, "sync.mqtt", "username", mq.username);
           path(m, "sync.mqtt", "password_file", mq.password_file);
@@ -273,6 +274,7 @@ class Reader {
           integer(m, "sync.mqtt", "keep_alive_s", 0, 65535, keep_alive);
           mq.keep_alive = std::chrono::seconds(keep_alive);
           integer(m, "sync.mqtt", "max_in_flight", 1, 65535, mq.max_in_flight);
+          boolean(m, "sync.mqtt", "pin_client_threads", mq.pin_client_threads);
         }
       }
     }

@@ -117,6 +117,9 @@ struct MqttConfig {
   std::filesystem::path password_file;  // the password is its first line
   std::chrono::seconds keep_alive{30};  // 0: no keep-alive
   int max_in_flight = 20;               // PUBLISH packets sent and not yet acknowledged
+  // paho's send and receive threads kept on one CPU, the one the station's thread is on when
+  // it connects (docs/sync.md, "paho's threads on one CPU").
+  bool pin_client_threads = true;
 };
 
 // [sync]: where the outbox goes and how. docs/sync.md has every key.

@@ -7,9 +7,12 @@
 #include <netinet/tcp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <sched.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -240,7 +243,48 @@ std::vector<int> new_connections_to(const std::map<std::string, int>& before,
   return found;
 }
 
+// Puts paho's threads on the CPU this thread runs on; how many it moved.
+int pin_client_threads_here() {
+  const int cpu = sched_getcpu();
+  if (cpu < 0) {
+    return 0;
+  }
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cpu, &one);
+  int moved = 0;
+  for (int tid : mqtt_client_threads()) {
+    moved += sched_setaffinity(tid, sizeof one, &one) == 0 ? 1 : 0;
+  }
+  if (moved > 0) {
+    spdlog::debug("sync: paho's {} thread(s) kept on CPU {}", moved, cpu);
+  }
+  return moved;
+}
+
 }  // namespace
+
+std::vector<int> mqtt_client_threads() {
+  std::vector<int> out;
+  DIR* dir = opendir("/proc/self/task");
+  if (!dir) {
+    return out;
+  }
+  while (const dirent* e = readdir(dir)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') {
+      continue;
+    }
+    std::ifstream in(std::string("/proc/self/task/") + e->d_name + "/comm");
+    std::string name;
+    std::getline(in, name);
+    if (name == "MQTTAsync_send" || name == "MQTTAsync_rcv") {
+      out.push_back(std::atoi(e->d_name));
+    }
+  }
+  closedir(dir);
+  std::sort(out.begin(), out.end());
+  return out;
+}
 
 // Paho calls these on its own threads; they only queue what happened and wake the station's
 // thread, never call paho back.
@@ -434,6 +478,11 @@ struct MqttTransport::Impl {
         if (c.ok) {
           read_connack();
           tune_connection(sockets_before);
+          // Both of paho's threads run by now (it starts the receiving one as it connects).
+          // Only speed depends on where they run.
+          if (config.mqtt.pin_client_threads) {
+            pin_client_threads_here();
+          }
           co_return std::nullopt;
         }
         drop();

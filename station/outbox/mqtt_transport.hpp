@@ -14,6 +14,11 @@
 // format invalid), 0x90 (topic name invalid) and 0x95 (packet too large) dead-letter that event;
 // anything else of 0x80 and above (0x97 quota exceeded, 0x87 not authorized, ...) backs off.
 // A broker that says 0x9D (server moved) stops the transport, like HTTP 410.
+//
+// paho's two threads are put on one CPU when the client connects ([sync.mqtt]
+// pin_client_threads, on by default): paho.mqtt.c as Debian builds it takes one process-wide
+// lock for each of its allocations, several per user property, and its threads on two CPUs
+// spend more time waking each other over that lock than publishing (docs/sync.md).
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -43,6 +48,11 @@ struct MqttMessage {
 // not a JSON object with a type.
 Result<MqttMessage> to_mqtt_message(std::string_view event_json, std::string_view site,
                                     std::string_view station);
+
+// paho.mqtt.c's own threads in this process, by thread id: it names them MQTTAsync_send and
+// MQTTAsync_rcv, and every paho client of the process shares them. What
+// [sync.mqtt] pin_client_threads keeps on one CPU.
+std::vector<int> mqtt_client_threads();
 
 class MqttTransport final : public Transport {
  public:

@@ -736,6 +736,7 @@ username = "pack-01"
 password_file = "mqtt-password"
 keep_alive_s = 20
 max_in_flight = 10
+pin_client_threads = false
 )";
   auto loaded = ps::load_config_text(good, "good.toml", dir.path());
   ASSERT_TRUE(loaded.ok()) << all(loaded.problems);
@@ -746,6 +747,8 @@ max_in_flight = 10
   EXPECT_EQ(c.sync.mqtt.password_file, dir / "mqtt-password");
   EXPECT_EQ(c.sync.mqtt.keep_alive, std::chrono::seconds(20));
   EXPECT_EQ(c.sync.mqtt.max_in_flight, 10);
+  EXPECT_FALSE(c.sync.mqtt.pin_client_threads);
+  EXPECT_TRUE(ps::MqttConfig{}.pin_client_threads);  // on unless IT turns it off
 
   // The default stays the webhook, and an explicit transport must match the url.
   EXPECT_EQ(ps::SyncConfig{}.transport_kind(), "webhook");
@@ -772,6 +775,7 @@ password_file = "empty"
 keep_alive_s = 70000
 max_in_flight = 0
 qos = 2
+pin_client_threads = "yes"
 )";
   loaded = ps::load_config_text(bad, "bad.toml", dir.path());
   const auto& p = loaded.problems;
@@ -788,6 +792,7 @@ qos = 2
       {"sync.mqtt.keep_alive_s", 13, "must be from 0 to 65535"},
       {"sync.mqtt.max_in_flight", 14, "must be from 1 to 65535"},
       {"sync.mqtt.qos", 15, "unknown key"},
+      {"sync.mqtt.pin_client_threads", 16, "must be true or false"},
   };
   for (const auto& w : wants) {
     const auto* found = find(p, w.key);

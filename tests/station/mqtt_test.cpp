@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
 
@@ -238,6 +239,69 @@ TEST(MqttTransport, TheStationsConnectionHasNaglesAlgorithmOff) {
   auto flags = nodelay_of_connections_to(broker.port());
   std::sort(flags.begin(), flags.end());
   EXPECT_EQ(flags, (std::vector<int>{0, 1}));  // the back office's, the station's
+}
+
+namespace {
+
+// The CPUs a thread (0: this one) may run on.
+std::vector<int> cpus_of(int tid) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  EXPECT_EQ(sched_getaffinity(tid, sizeof set, &set), 0) << "thread " << tid;
+  std::vector<int> out;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &set)) {
+      out.push_back(cpu);
+    }
+  }
+  return out;
+}
+
+// Delivers a few events with `pin` and returns the CPUs of paho's two threads while the
+// transport is still connected.
+std::vector<std::vector<int>> paho_cpus_after_delivering(bool pin) {
+  pt::TempDir dir;
+  pt::Mosquitto broker(dir / "broker");
+  broker.start();
+  pt::SyncFixture f;
+  f.add("O-1", 3);
+  auto config = pt::fast_sync(broker.url());
+  config.mqtt.pin_client_threads = pin;
+  f.start(config);
+  EXPECT_TRUE(f.run_until([&] { return f.depth() == 0; })) << f.sender->status().last_error;
+  std::vector<std::vector<int>> out;
+  for (int tid : ps::mqtt_client_threads()) {
+    out.push_back(cpus_of(tid));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(MqttTransport, PahosThreadsShareOneCpuOnceConnected) {
+  // paho.mqtt.c takes one process-wide lock for each allocation; on two CPUs its threads spend
+  // their time waking each other over it. The station keeps them on one (docs/sync.md).
+  const std::vector<int> mine = cpus_of(0);
+  if (mine.size() < 2) {
+    GTEST_SKIP() << "this process may run on one CPU only: there is nothing to keep together";
+  }
+  const auto threads = paho_cpus_after_delivering(true);
+  ASSERT_EQ(threads.size(), 2u) << "paho's threads (MQTTAsync_send, MQTTAsync_rcv) not found";
+  ASSERT_EQ(threads[0].size(), 1u);
+  EXPECT_EQ(threads[1], threads[0]);
+  EXPECT_NE(std::find(mine.begin(), mine.end(), threads[0][0]), mine.end());
+  EXPECT_EQ(cpus_of(0), mine);  // the station's own thread is left as it was
+}
+
+TEST(MqttTransport, PahosThreadsAreLeftWhereTheyAreWhenPinningIsOff) {
+  const std::vector<int> mine = cpus_of(0);
+  if (mine.size() < 2) {
+    GTEST_SKIP() << "this process may run on one CPU only: pinned and not look the same";
+  }
+  const auto threads = paho_cpus_after_delivering(false);
+  ASSERT_EQ(threads.size(), 2u) << "paho's threads (MQTTAsync_send, MQTTAsync_rcv) not found";
+  EXPECT_EQ(threads[0], mine);
+  EXPECT_EQ(threads[1], mine);
 }
 
 TEST(MqttTransport, EventsCommittedWhileTheBrokerIsDownArriveOnceItIsBack) {
