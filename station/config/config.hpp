@@ -118,7 +118,7 @@ struct MqttConfig {
   std::chrono::seconds keep_alive{30};  // 0: no keep-alive
   int max_in_flight = 20;               // PUBLISH packets sent and not yet acknowledged
   // paho's send and receive threads kept on one CPU, the one the station's thread is on when
-  // it connects (docs/sync.md, "paho's threads on one CPU").
+  // it connects, and the station's thread with them while it publishes (docs/sync.md).
   bool pin_client_threads = true;
 };
 

@@ -243,7 +243,33 @@ std::vector<int> new_connections_to(const std::map<std::string, int>& before,
   return found;
 }
 
-// Puts paho's threads on the CPU this thread runs on; how many it moved.
+// Keeps the calling thread on one CPU (none: cpu < 0) for as long as it lives, then gives it
+// back the CPUs it had.
+class ThisThreadOnCpu {
+ public:
+  explicit ThisThreadOnCpu(int cpu) {
+    if (cpu < 0 || sched_getaffinity(0, sizeof saved_, &saved_) != 0) {
+      return;
+    }
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    on_ = sched_setaffinity(0, sizeof one, &one) == 0;
+  }
+  ~ThisThreadOnCpu() {
+    if (on_) {
+      sched_setaffinity(0, sizeof saved_, &saved_);
+    }
+  }
+  ThisThreadOnCpu(const ThisThreadOnCpu&) = delete;
+  ThisThreadOnCpu& operator=(const ThisThreadOnCpu&) = delete;
+
+ private:
+  cpu_set_t saved_{};
+  bool on_ = false;
+};
+
+// Puts paho's threads on the CPU this thread runs on; that CPU, or -1 when none was moved.
 int pin_client_threads_here() {
   const int cpu = sched_getcpu();
   if (cpu < 0) {
@@ -259,7 +285,7 @@ int pin_client_threads_here() {
   if (moved > 0) {
     spdlog::debug("sync: paho's {} thread(s) kept on CPU {}", moved, cpu);
   }
-  return moved;
+  return moved > 0 ? cpu : -1;
 }
 
 }  // namespace
@@ -364,6 +390,7 @@ struct MqttTransport::Impl {
   mqtt::token_ptr connect_token;
   std::uint64_t epoch = 0;  // one per client made
   std::uint64_t next_serial = 1;
+  int paho_cpu = -1;  // where paho's threads are kept; -1: where the kernel puts them
   std::size_t receive_maximum = 65535;
   std::size_t max_packet = 268435455;  // the protocol's own limit
   asio::steady_timer signal;
@@ -481,7 +508,7 @@ struct MqttTransport::Impl {
           // Both of paho's threads run by now (it starts the receiving one as it connects).
           // Only speed depends on where they run.
           if (config.mqtt.pin_client_threads) {
-            pin_client_threads_here();
+            paho_cpu = pin_client_threads_here();
           }
           co_return std::nullopt;
         }
@@ -693,6 +720,9 @@ asio::awaitable<DeliveryResult> MqttTransport::deliver(const std::vector<Pending
     }
   }
 
+  // While it publishes, the station's thread joins paho's threads on their CPU: it allocates
+  // through paho too (the properties of each message), under the same lock.
+  ThisThreadOnCpu along(s->paho_cpu);
   // Each event's fate: unknown until its PUBACK (or a failure) arrives.
   enum class State { waiting, sent, acked, failed };
   struct Slot {

@@ -15,10 +15,11 @@
 // anything else of 0x80 and above (0x97 quota exceeded, 0x87 not authorized, ...) backs off.
 // A broker that says 0x9D (server moved) stops the transport, like HTTP 410.
 //
-// paho's two threads are put on one CPU when the client connects ([sync.mqtt]
-// pin_client_threads, on by default): paho.mqtt.c as Debian builds it takes one process-wide
-// lock for each of its allocations, several per user property, and its threads on two CPUs
-// spend more time waking each other over that lock than publishing (docs/sync.md).
+// paho's two threads are put on one CPU when the client connects, and the station's thread
+// joins them there while it publishes a batch ([sync.mqtt] pin_client_threads, on by default):
+// paho.mqtt.c as Debian builds it takes one process-wide lock for each of its allocations,
+// several per user property, and threads on two CPUs spend more time waking each other over
+// that lock than publishing (docs/sync.md).
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>

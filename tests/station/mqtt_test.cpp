@@ -7,15 +7,19 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <filesystem>
 #include <set>
+#include <thread>
 
 #include "broker.hpp"
 #include "station/outbox/mqtt_transport.hpp"
@@ -302,6 +306,122 @@ TEST(MqttTransport, PahosThreadsAreLeftWhereTheyAreWhenPinningIsOff) {
   ASSERT_EQ(threads.size(), 2u) << "paho's threads (MQTTAsync_send, MQTTAsync_rcv) not found";
   EXPECT_EQ(threads[0], mine);
   EXPECT_EQ(threads[1], mine);
+}
+
+namespace {
+
+// A broker of a few lines on loopback: it takes one connection, answers its CONNECT with a
+// CONNACK (MQTT 5, success, no properties), then reads and never answers: a PUBLISH waits for
+// its PUBACK for as long as the test likes. drop() closes the connection.
+class SilentBroker {
+ public:
+  SilentBroker() {
+    listen_fd_ = pt::listen_loopback_fd(0, &port_);
+    EXPECT_GE(listen_fd_, 0);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~SilentBroker() {
+    stop_ = true;
+    thread_.join();
+    ::close(listen_fd_);
+  }
+  std::string url() const { return "mqtt://127.0.0.1:" + std::to_string(port_); }
+  bool published() const { return published_; }
+  void drop() { drop_ = true; }
+
+ private:
+  // Waits until fd is readable, the test is over, or drop() is asked; false for the latter two.
+  bool readable(int fd) {
+    while (!stop_ && !drop_) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 20) > 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+  void serve() {
+    if (!readable(listen_fd_)) {
+      return;
+    }
+    const int fd = ::accept(listen_fd_, nullptr, nullptr);
+    std::string in;
+    bool connacked = false;
+    char buf[4096];
+    while (fd >= 0 && readable(fd)) {
+      const ssize_t n = ::read(fd, buf, sizeof buf);
+      if (n <= 0) {
+        break;
+      }
+      in.append(buf, static_cast<std::size_t>(n));
+      // Whole packets: a fixed header byte, the remaining length (a variable byte integer).
+      for (;;) {
+        std::size_t length = 0;
+        std::size_t at = 1;
+        int shift = 0;
+        bool complete = false;
+        while (at < in.size() && at < 5) {
+          const auto b = static_cast<unsigned char>(in[at++]);
+          length |= static_cast<std::size_t>(b & 0x7F) << shift;
+          shift += 7;
+          if ((b & 0x80) == 0) {
+            complete = true;
+            break;
+          }
+        }
+        if (!complete || in.size() < at + length) {
+          break;
+        }
+        const auto type = static_cast<unsigned char>(in[0]) >> 4;
+        in.erase(0, at + length);
+        if (type == 1 && !connacked) {  // CONNECT
+          connacked = pt::send_all_fd(fd, std::string("\x20\x03\x00\x00\x00", 5));
+        } else if (type == 3) {  // PUBLISH
+          published_ = true;
+        }
+      }
+    }
+    if (fd >= 0) {
+      ::close(fd);
+    }
+  }
+
+  int listen_fd_ = -1;
+  std::uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> drop_{false};
+  std::atomic<bool> published_{false};
+  std::thread thread_;
+};
+
+}  // namespace
+
+TEST(MqttTransport, TheStationsThreadJoinsPahosCpuWhilePublishing) {
+  // The station's thread allocates through paho too; while a batch waits for its PUBACKs it
+  // runs on paho's CPU, and afterwards it has back the CPUs it had.
+  const std::vector<int> mine = cpus_of(0);
+  if (mine.size() < 2) {
+    GTEST_SKIP() << "this process may run on one CPU only: there is nothing to keep together";
+  }
+  SilentBroker broker;
+  pt::SyncFixture f;
+  f.add("O-1", 1);
+  auto config = pt::fast_sync(broker.url());
+  config.timeout = std::chrono::minutes(2);  // the PUBACK is waited for until the test drops
+  f.start(config);
+  ASSERT_TRUE(f.run_until([&] { return broker.published(); }));
+  // The event is in flight: the transport waits for its PUBACK.
+  const auto threads = ps::mqtt_client_threads();
+  ASSERT_EQ(threads.size(), 2u) << "paho's threads (MQTTAsync_send, MQTTAsync_rcv) not found";
+  const std::vector<int> paho = cpus_of(threads[0]);
+  ASSERT_EQ(paho.size(), 1u);
+  EXPECT_EQ(cpus_of(threads[1]), paho);
+  EXPECT_EQ(cpus_of(0), paho);
+  broker.drop();
+  ASSERT_TRUE(f.run_until([&] { return f.retried("reset") >= 1; }))
+      << f.sender->status().last_error;
+  EXPECT_EQ(cpus_of(0), mine);
+  EXPECT_EQ(f.depth(), 1);  // nothing acknowledged it: it waits for the next connection
 }
 
 TEST(MqttTransport, EventsCommittedWhileTheBrokerIsDownArriveOnceItIsBack) {
