@@ -24,6 +24,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
+#include <cerrno>
+#include <cstring>
 #include <deque>
 #include <fstream>
 #include <map>
@@ -243,44 +245,53 @@ std::vector<int> new_connections_to(const std::map<std::string, int>& before,
   return found;
 }
 
-// Keeps the calling thread on one CPU (none: cpu < 0) for as long as it lives, then gives it
-// back the CPUs it had.
+// Keeps the calling thread on one CPU (none: cpu < 0, or a CPU the thread may not run on) for
+// as long as it lives, then gives that thread back the CPUs it had. It names the thread by its
+// id, so that it gives back the right thread's CPUs wherever it ends.
 class ThisThreadOnCpu {
  public:
-  explicit ThisThreadOnCpu(int cpu) {
-    if (cpu < 0 || sched_getaffinity(0, sizeof saved_, &saved_) != 0) {
+  explicit ThisThreadOnCpu(int cpu) : tid_(static_cast<pid_t>(::gettid())) {
+    if (cpu < 0 || sched_getaffinity(tid_, sizeof saved_, &saved_) != 0 ||
+        !CPU_ISSET(cpu, &saved_)) {
       return;
     }
     cpu_set_t one;
     CPU_ZERO(&one);
     CPU_SET(cpu, &one);
-    on_ = sched_setaffinity(0, sizeof one, &one) == 0;
+    on_ = sched_setaffinity(tid_, sizeof one, &one) == 0;
   }
   ~ThisThreadOnCpu() {
-    if (on_) {
-      sched_setaffinity(0, sizeof saved_, &saved_);
+    if (on_ && sched_setaffinity(tid_, sizeof saved_, &saved_) != 0) {
+      spdlog::warn("sync: the station's thread could not be given back its CPUs: {}",
+                   std::strerror(errno));
     }
   }
   ThisThreadOnCpu(const ThisThreadOnCpu&) = delete;
   ThisThreadOnCpu& operator=(const ThisThreadOnCpu&) = delete;
 
  private:
+  pid_t tid_;
   cpu_set_t saved_{};
   bool on_ = false;
 };
 
-// Puts paho's threads on the CPU this thread runs on; that CPU, or -1 when none was moved.
+// Puts paho's threads on the CPU this thread runs on (each only if it may run there); that CPU,
+// or -1 when none was moved.
 int pin_client_threads_here() {
   const int cpu = sched_getcpu();
   if (cpu < 0) {
-    return 0;
+    return -1;
   }
   cpu_set_t one;
   CPU_ZERO(&one);
   CPU_SET(cpu, &one);
   int moved = 0;
   for (int tid : mqtt_client_threads()) {
-    moved += sched_setaffinity(tid, sizeof one, &one) == 0 ? 1 : 0;
+    cpu_set_t allowed;
+    if (sched_getaffinity(tid, sizeof allowed, &allowed) == 0 && CPU_ISSET(cpu, &allowed) &&
+        sched_setaffinity(tid, sizeof one, &one) == 0) {
+      ++moved;
+    }
   }
   if (moved > 0) {
     spdlog::debug("sync: paho's {} thread(s) kept on CPU {}", moved, cpu);
@@ -413,6 +424,7 @@ struct MqttTransport::Impl {
       return;
     }
     connect_token.reset();
+    paho_cpu = -1;
     {
       std::lock_guard lock(bridge->mu);
       bridge->connection_fds.clear();  // paho closes them
@@ -720,8 +732,9 @@ asio::awaitable<DeliveryResult> MqttTransport::deliver(const std::vector<Pending
     }
   }
 
-  // While it publishes, the station's thread joins paho's threads on their CPU: it allocates
-  // through paho too (the properties of each message), under the same lock.
+  // While a batch is in flight (its waits for PUBACKs included), the station's thread joins
+  // paho's threads on their CPU: it allocates through paho too (the properties of each
+  // message), under the same lock. Moving it at every wait would cost more than it saves.
   ThisThreadOnCpu along(s->paho_cpu);
   // Each event's fate: unknown until its PUBACK (or a failure) arrives.
   enum class State { waiting, sent, acked, failed };

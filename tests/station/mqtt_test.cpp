@@ -262,7 +262,8 @@ std::vector<int> cpus_of(int tid) {
 }
 
 // Delivers a few events with `pin` and returns the CPUs of paho's two threads while the
-// transport is still connected.
+// transport is still connected. paho's threads serve every paho client of the process: these
+// tests count on the process holding no other (ctest runs each test in a process of its own).
 std::vector<std::vector<int>> paho_cpus_after_delivering(bool pin) {
   pt::TempDir dir;
   pt::Mosquitto broker(dir / "broker");
@@ -311,13 +312,13 @@ TEST(MqttTransport, PahosThreadsAreLeftWhereTheyAreWhenPinningIsOff) {
 namespace {
 
 // A broker of a few lines on loopback: it takes one connection, answers its CONNECT with a
-// CONNACK (MQTT 5, success, no properties), then reads and never answers: a PUBLISH waits for
-// its PUBACK for as long as the test likes. drop() closes the connection.
+// CONNACK (MQTT 5, success, no properties), then reads and never answers (PINGREQ neither): a
+// PUBLISH waits for its PUBACK until the station's timeout or keep-alive gives up, or the test
+// calls drop(), which closes the connection.
 class SilentBroker {
  public:
   SilentBroker() {
-    listen_fd_ = pt::listen_loopback_fd(0, &port_);
-    EXPECT_GE(listen_fd_, 0);
+    listen_fd_ = pt::listen_loopback_fd(0, &port_);  // throws when it cannot
     thread_ = std::thread([this] { serve(); });
   }
   ~SilentBroker() {
@@ -326,6 +327,7 @@ class SilentBroker {
     ::close(listen_fd_);
   }
   std::string url() const { return "mqtt://127.0.0.1:" + std::to_string(port_); }
+  // A PUBLISH has arrived: the station's transport is waiting for its PUBACK.
   bool published() const { return published_; }
   void drop() { drop_ = true; }
 
@@ -422,6 +424,24 @@ TEST(MqttTransport, TheStationsThreadJoinsPahosCpuWhilePublishing) {
       << f.sender->status().last_error;
   EXPECT_EQ(cpus_of(0), mine);
   EXPECT_EQ(f.depth(), 1);  // nothing acknowledged it: it waits for the next connection
+}
+
+TEST(MqttTransport, TheStationsThreadGetsItsCpusBackWhenStoppedMidBatch) {
+  const std::vector<int> mine = cpus_of(0);
+  if (mine.size() < 2) {
+    GTEST_SKIP() << "this process may run on one CPU only: there is nothing to keep together";
+  }
+  SilentBroker broker;
+  pt::SyncFixture f;
+  f.add("O-1", 1);
+  auto config = pt::fast_sync(broker.url());
+  config.timeout = std::chrono::minutes(2);
+  f.start(config);
+  ASSERT_TRUE(f.run_until([&] { return broker.published(); }));
+  ASSERT_EQ(cpus_of(0).size(), 1u);  // on paho's CPU while the PUBACK is awaited
+  f.sender->stop();                  // the station stops with the batch in flight
+  ASSERT_TRUE(f.run_until([&] { return cpus_of(0) == mine; }));
+  EXPECT_EQ(f.depth(), 1);  // unacknowledged: still in the outbox
 }
 
 TEST(MqttTransport, EventsCommittedWhileTheBrokerIsDownArriveOnceItIsBack) {
