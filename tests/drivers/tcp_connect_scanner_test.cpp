@@ -1,12 +1,8 @@
 // tcp-connect against a real loopback listener that the test closes and reopens.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <cstring>
 
 #include "packbench/drivers/scanner.hpp"
 #include "scanner_bench.hpp"
@@ -28,16 +24,9 @@ class Reader {
   }
 
   void listen() {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(port_);
-    ASSERT_EQ(::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0)
-        << std::strerror(errno);
-    ASSERT_EQ(::listen(listen_fd_, 4), 0);
+    std::uint16_t bound = 0;
+    listen_fd_ = pt::listen_loopback_fd(port_, &bound);  // throws when it cannot
+    ASSERT_EQ(bound, port_);
   }
 
   // Accepts the station's connection while its io_context runs.

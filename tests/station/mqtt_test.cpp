@@ -398,21 +398,28 @@ class SilentBroker {
 
 }  // namespace
 
-TEST(MqttTransport, TheStationsThreadJoinsPahosCpuWhilePublishing) {
-  // The station's thread allocates through paho too; while a batch waits for its PUBACKs it
-  // runs on paho's CPU, and afterwards it has back the CPUs it had.
-  const std::vector<int> mine = cpus_of(0);
-  if (mine.size() < 2) {
-    GTEST_SKIP() << "this process may run on one CPU only: there is nothing to keep together";
+// One event published to the silent broker: the transport waits for its PUBACK.
+class MqttInFlight : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    mine = cpus_of(0);
+    if (mine.size() < 2) {
+      GTEST_SKIP() << "this process may run on one CPU only: there is nothing to keep together";
+    }
+    f.add("O-1", 1);
+    auto config = pt::fast_sync(broker.url());
+    config.timeout = std::chrono::minutes(2);  // the PUBACK is waited for until the test ends it
+    f.start(config);
+    ASSERT_TRUE(f.run_until([&] { return broker.published(); }));
   }
+  std::vector<int> mine;  // the CPUs of the station's thread before
   SilentBroker broker;
   pt::SyncFixture f;
-  f.add("O-1", 1);
-  auto config = pt::fast_sync(broker.url());
-  config.timeout = std::chrono::minutes(2);  // the PUBACK is waited for until the test drops
-  f.start(config);
-  ASSERT_TRUE(f.run_until([&] { return broker.published(); }));
-  // The event is in flight: the transport waits for its PUBACK.
+};
+
+TEST_F(MqttInFlight, TheStationsThreadJoinsPahosCpuWhilePublishing) {
+  // The station's thread allocates through paho too; while a batch waits for its PUBACKs it
+  // runs on paho's CPU, and afterwards it has back the CPUs it had.
   const auto threads = ps::mqtt_client_threads();
   ASSERT_EQ(threads.size(), 2u) << "paho's threads (MQTTAsync_send, MQTTAsync_rcv) not found";
   const std::vector<int> paho = cpus_of(threads[0]);
@@ -426,18 +433,7 @@ TEST(MqttTransport, TheStationsThreadJoinsPahosCpuWhilePublishing) {
   EXPECT_EQ(f.depth(), 1);  // nothing acknowledged it: it waits for the next connection
 }
 
-TEST(MqttTransport, TheStationsThreadGetsItsCpusBackWhenStoppedMidBatch) {
-  const std::vector<int> mine = cpus_of(0);
-  if (mine.size() < 2) {
-    GTEST_SKIP() << "this process may run on one CPU only: there is nothing to keep together";
-  }
-  SilentBroker broker;
-  pt::SyncFixture f;
-  f.add("O-1", 1);
-  auto config = pt::fast_sync(broker.url());
-  config.timeout = std::chrono::minutes(2);
-  f.start(config);
-  ASSERT_TRUE(f.run_until([&] { return broker.published(); }));
+TEST_F(MqttInFlight, TheStationsThreadGetsItsCpusBackWhenStoppedMidBatch) {
   ASSERT_EQ(cpus_of(0).size(), 1u);  // on paho's CPU while the PUBACK is awaited
   f.sender->stop();                  // the station stops with the batch in flight
   ASSERT_TRUE(f.run_until([&] { return cpus_of(0) == mine; }));

@@ -25,17 +25,30 @@ namespace packbench::testing {
 
 namespace {
 
-int listen_loopback(std::uint16_t port, std::uint16_t* bound) {
+// A TCP socket with SO_REUSEADDR; -1 when none can be made.
+int reusable_tcp_socket() {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    throw std::runtime_error("socket failed");
+  if (fd >= 0) {
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   }
-  int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  return fd;
+}
+
+sockaddr_in loopback_address(std::uint16_t port) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = htons(port);
+  return addr;
+}
+
+int listen_loopback(std::uint16_t port, std::uint16_t* bound) {
+  const int fd = reusable_tcp_socket();
+  if (fd < 0) {
+    throw std::runtime_error("socket failed");
+  }
+  sockaddr_in addr = loopback_address(port);
   // A port a test chose earlier can be busy for a moment: another test's ephemeral port, or a
   // station's own connect to it that the kernel turned into a self-connection (a connect to an
   // unused loopback port can get that very port as its source). Wait for it, within bounds.
@@ -68,12 +81,11 @@ bool readable(int fd, int ms) {
 
 int connect_loopback(std::uint16_t port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
+  const sockaddr_in addr = loopback_address(port);
+  if (fd < 0 || ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+    if (fd >= 0) {
+      ::close(fd);
+    }
     return -1;
   }
   return fd;
@@ -161,15 +173,13 @@ std::uint16_t free_port() {
       ::close(lfd);  // another test process holds it
       continue;
     }
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(port);
-    const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    ::close(fd);
+    const int fd = reusable_tcp_socket();
+    const sockaddr_in addr = loopback_address(port);
+    const bool bound =
+        fd >= 0 && ::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
+    if (fd >= 0) {
+      ::close(fd);
+    }
     if (!bound) {
       ::close(lfd);  // someone outside the tests uses it
       continue;
